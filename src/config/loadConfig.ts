@@ -1,0 +1,239 @@
+import { FileSystem } from "@effect/platform"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import * as YAML from "yaml"
+import { didYouMeanSuffix } from "../data/didYouMean.js"
+import { ConfigError } from "./ConfigError.js"
+import { type ConfigLeaf, leavesOf } from "./schemaTree.js"
+import { TrainConfig } from "./TrainConfig.js"
+
+/** One value set from the command line: a named flag or `--set path=value`. */
+export interface Override {
+  readonly path: string
+  readonly raw: string
+  /** Where it came from, e.g. `--epochs` or `--set`. */
+  readonly source: string
+}
+
+/** Where a resolved value came from. */
+export type Provenance = "default" | "file" | `flag ${string}`
+
+/** A decoded config with its origin. */
+export interface LoadedConfig {
+  readonly file: string
+  readonly config: TrainConfig
+  /** Per leaf path: default, file, or the flag that set it. */
+  readonly provenance: Readonly<Record<string, Provenance>>
+}
+
+/** Every leaf of the TrainConfig schema, computed once. */
+export const configLeaves: ReadonlyArray<ConfigLeaf> = leavesOf(TrainConfig.ast)
+const leafByPath = new Map(configLeaves.map((l) => [l.path, l]))
+
+type MutableObject = { [k: string]: unknown }
+
+const isObject = (u: unknown): u is MutableObject => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const getPath = (root: unknown, path: ReadonlyArray<string>): unknown =>
+  path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), root)
+
+const setPath = (root: MutableObject, path: ReadonlyArray<string>, value: unknown): void => {
+  let node = root
+  for (const key of path.slice(0, -1)) {
+    const next = node[key]
+    if (isObject(next)) node = next
+    else {
+      const created: MutableObject = {}
+      node[key] = created
+      node = created
+    }
+  }
+  node[path[path.length - 1]!] = value
+}
+
+const suggestion = didYouMeanSuffix
+
+/** Turn a command-line string into the value the schema expects at that path. */
+const typedValue = (leaf: ConfigLeaf, raw: string): unknown => {
+  const trimmed = raw.trim()
+  if (leaf.type.nullable && (trimmed === "null" || trimmed === "~")) return null
+  switch (leaf.type.kind) {
+    case "string":
+      return raw
+    case "array":
+      if (trimmed.startsWith("[")) return parseYamlScalar(trimmed)
+      return trimmed === "" ? [] : trimmed.split(",").map((s) => {
+        const v = parseYamlScalar(s.trim())
+        return typeof v === "number" || typeof v === "boolean" ? v : s.trim()
+      })
+    default:
+      return parseYamlScalar(trimmed)
+  }
+}
+
+const parseYamlScalar = (text: string): unknown => {
+  try {
+    return YAML.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** Check each override's path against the schema and type its value. */
+const resolveOverrides = (file: string, overrides: ReadonlyArray<Override>) =>
+  Effect.forEach(overrides, (o) => {
+    const leaf = leafByPath.get(o.path)
+    if (leaf === undefined) {
+      return Effect.fail(
+        new ConfigError({
+          file,
+          field: o.path,
+          message: `${o.source} ${o.path}: no such config path.${suggestion(o.path, configLeaves.map((l) => l.path))}`,
+          fix: "run `pipeline config show <yaml>` to list every path"
+        })
+      )
+    }
+    return Effect.succeed({ override: o, leaf, value: typedValue(leaf, o.raw) })
+  })
+
+const lineOf = (doc: YAML.Document, lines: YAML.LineCounter, path: ReadonlyArray<PropertyKey>): string => {
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true)
+    if (YAML.isNode(node) && node.range) return ` (line ${lines.linePos(node.range[0]).line})`
+  }
+  return ""
+}
+
+const siblingsAt = (path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> => {
+  const prefix = path.slice(0, -1).map(String).join(".")
+  return [...new Set(configLeaves.filter((l) => l.path.startsWith(prefix === "" ? "" : `${prefix}.`)).map((l) => {
+    const rest = prefix === "" ? l.path : l.path.slice(prefix.length + 1)
+    return rest.split(".")[0]!
+  }))]
+}
+
+const describeIssue = (
+  file: string,
+  issue: ParseResult.ArrayFormatterIssue,
+  origin: (path: ReadonlyArray<PropertyKey>) => string
+): ConfigError => {
+  const field = issue.path.map(String).join(".")
+  const at = origin(issue.path)
+  if (issue._tag === "Unexpected") {
+    const key = String(issue.path[issue.path.length - 1] ?? "")
+    return new ConfigError({
+      file,
+      field,
+      message: `${file}: ${field}${at}: unknown key.${suggestion(key, siblingsAt(issue.path))}`,
+      fix: `remove it or use one of: ${siblingsAt(issue.path).join(", ")}`
+    })
+  }
+  const leaf = leafByPath.get(field)
+  return new ConfigError({
+    file,
+    field,
+    message: `${file}: ${field}${at}: ${issue.message}`,
+    fix: leaf ? `${field} takes ${leaf.type.text}: ${leaf.description}` : "see `pipeline config show` for the expected shape"
+  })
+}
+
+/** Read a YAML config, apply overrides, decode through the TrainConfig schema and record provenance. */
+export const loadConfig = Effect.fn("LoadConfig.load")(function* (file: string, overrides: ReadonlyArray<Override>) {
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(file).pipe(
+    Effect.mapError(() =>
+      new ConfigError({
+        file,
+        field: "(file)",
+        message: `${file}: cannot read the config file.`,
+        fix: "check the path; example configs are in configs/"
+      })
+    )
+  )
+  return yield* decodeConfigText(file, text, overrides)
+})
+
+/** Decode config text (YAML) with overrides; pure apart from the file name used in messages. */
+export const decodeConfigText = (file: string, text: string, overrides: ReadonlyArray<Override>) =>
+  Effect.gen(function* () {
+    const lines = new YAML.LineCounter()
+    const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
+    if (doc.errors.length > 0) {
+      const first = doc.errors[0]!
+      const pos = first.linePos?.[0]
+      return yield* Effect.fail(
+        new ConfigError({
+          file,
+          field: "(yaml)",
+          message: `${file}${pos ? `:${pos.line}:${pos.col}` : ""}: malformed YAML: ${first.message.split("\n")[0]}`,
+          fix: "fix the YAML syntax at that line (indentation, a missing ':' or an unclosed quote)"
+        })
+      )
+    }
+    const parsed: unknown = doc.toJS()
+    if (parsed !== null && parsed !== undefined && !isObject(parsed)) {
+      return yield* Effect.fail(
+        new ConfigError({ file, field: "(root)", message: `${file}: the config must be a mapping of sections.`, fix: "start from configs/train.yaml" })
+      )
+    }
+    const fromFile: MutableObject = isObject(parsed) ? parsed : {}
+    const raw: MutableObject = structuredClone(fromFile)
+    const resolved = yield* resolveOverrides(file, overrides)
+    for (const r of resolved) setPath(raw, r.leaf.path.split("."), r.value)
+
+    const overridden = new Map(resolved.map((r) => [r.leaf.path, r.override.source]))
+    const origin = (path: ReadonlyArray<PropertyKey>): string => {
+      const source = overridden.get(path.map(String).join("."))
+      return source ? ` (from ${source})` : lineOf(doc, lines, path)
+    }
+    const decoded = Schema.decodeUnknownEither(TrainConfig, { onExcessProperty: "error", errors: "all" })(raw)
+    if (Either.isLeft(decoded)) {
+      const all = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+      // An optional key reports "Expected undefined" beside the real issue, and a parent repeats
+      // its child's failure: keep only the most specific, informative issue per path.
+      const key = (i: ParseResult.ArrayFormatterIssue) => i.path.map(String).join(".")
+      const informative = all.filter((i) => !i.message.startsWith("Expected undefined"))
+      const pool = informative.length > 0 ? informative : all
+      const issues = pool.filter((i, n) =>
+        !pool.some((o) => key(o) !== key(i) && key(o).startsWith(`${key(i)}.`)) &&
+        pool.findIndex((o) => key(o) === key(i)) === n
+      )
+      const errors = issues.map((i) => describeIssue(file, i, origin))
+      const first = errors[0]!
+      return yield* Effect.fail(
+        errors.length === 1
+          ? first
+          : new ConfigError({
+            file,
+            field: first.field,
+            message: errors.map((e) => e.message).join("\n  "),
+            fix: first.fix
+          })
+      )
+    }
+    const provenance: Record<string, Provenance> = {}
+    for (const leaf of configLeaves) {
+      const source = overridden.get(leaf.path)
+      provenance[leaf.path] = source !== undefined
+        ? `flag ${source}`
+        : getPath(fromFile, leaf.path.split(".")) !== undefined
+        ? "file"
+        : "default"
+    }
+    return { file, config: decoded.right, provenance } satisfies LoadedConfig
+  })
+
+/** The resolved config as YAML, optionally annotated with where each value came from. */
+export const renderConfig = (loaded: LoadedConfig, withProvenance: boolean): string => {
+  const doc = new YAML.Document(loaded.config)
+  if (withProvenance) {
+    YAML.visit(doc, {
+      Pair(_, pair, path) {
+        if (!YAML.isScalar(pair.key) || (YAML.isMap(pair.value))) return
+        const keys = path.filter(YAML.isPair).map((p) => (YAML.isScalar(p.key) ? String(p.key.value) : "")).concat(String(pair.key.value))
+        const source = loaded.provenance[keys.join(".")]
+        if (source !== undefined && pair.value !== null && YAML.isNode(pair.value)) pair.value.comment = ` ${source}`
+      }
+    })
+  }
+  return doc.toString({ lineWidth: 0 })
+}

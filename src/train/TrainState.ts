@@ -1,0 +1,61 @@
+import { Schema } from "effect"
+
+/** One finished epoch, as recorded in the run's history. */
+export const EpochRecord = Schema.Struct({
+  epoch: Schema.Number,
+  train_loss: Schema.Number,
+  val_loss: Schema.NullOr(Schema.Number),
+  lr: Schema.Number,
+  seconds: Schema.Number,
+  samples_per_s: Schema.Number
+})
+export type EpochRecord = typeof EpochRecord.Type
+
+/**
+ * The loop's complete position: with the engine state (weights, optimizer slots and step) it is
+ * everything needed to continue bit-identically. Shuffling and dropout are counter-based on
+ * (seed, epoch) and (seed, step), so no generator state needs saving.
+ */
+export const TrainState = Schema.Struct({
+  /** Epoch being run (1-based); equals `epochs + 1` once training is finished. */
+  epoch: Schema.Number,
+  /** Next batch index within the epoch. */
+  batch_in_epoch: Schema.Number,
+  /** Optimizer steps done. */
+  step: Schema.Number,
+  /** Learning rate the schedule currently gives. */
+  lr: Schema.Number,
+  /** Sum and count of batch losses so far in the current epoch (for a mid-epoch resume). */
+  epoch_loss_sum: Schema.Number,
+  epoch_loss_count: Schema.Number,
+  epoch_samples: Schema.Number,
+  /** Best monitored score and its epoch; null before the first evaluation. */
+  best_score: Schema.NullOr(Schema.Number),
+  best_epoch: Schema.Number,
+  /** Epochs without improvement (early stopping) and since the last LR reduction (plateau schedule). */
+  epochs_without_improvement: Schema.Number,
+  plateau_wait: Schema.Number,
+  stopped_early: Schema.Boolean,
+  /** Seconds spent training so far, across resumes. */
+  train_seconds: Schema.Number,
+  history: Schema.Array(EpochRecord)
+})
+export type TrainState = typeof TrainState.Type
+
+/** The state before the first batch. */
+export const initialTrainState = (lr: number): TrainState => ({
+  epoch: 1,
+  batch_in_epoch: 0,
+  step: 0,
+  lr,
+  epoch_loss_sum: 0,
+  epoch_loss_count: 0,
+  epoch_samples: 0,
+  best_score: null,
+  best_epoch: 0,
+  epochs_without_improvement: 0,
+  plateau_wait: 0,
+  stopped_early: false,
+  train_seconds: 0,
+  history: []
+})

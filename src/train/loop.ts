@@ -1,0 +1,235 @@
+import { Effect } from "effect"
+import type { TrainConfig } from "../config/TrainConfig.js"
+import type { Split } from "../data/Dataset.js"
+import type { EngineError, TrainEngine } from "../engine/Engine.js"
+import type { EngineState, NamedTensor } from "../engine/types.js"
+import { Progress } from "../progress/Progress.js"
+import { Tracker } from "../tracking/Tracker.js"
+import { TrainingDiverged } from "./errors.js"
+import { improves, plateauStep, scheduledRate } from "./schedule.js"
+import { epochOrder } from "./shuffle.js"
+import type { TrainState } from "./TrainState.js"
+
+/** Why a checkpoint is written. */
+export type CheckpointKind = "periodic" | "emergency" | "best"
+
+/** How the loop persists its state; the Train stage backs it with the CheckpointStore. */
+export interface LoopCheckpoints<E> {
+  readonly save: (kind: CheckpointKind, state: TrainState, engine: EngineState) => Effect.Effect<string, E>
+}
+
+/** What the loop needs: the config, the data, a ready engine and where it starts from. */
+export interface LoopInput<E> {
+  readonly config: TrainConfig
+  readonly train: Split
+  readonly val: Split
+  readonly features: number
+  readonly engine: TrainEngine
+  readonly start: TrainState
+  /** Best weights so far when resuming (from the best checkpoint); null on a fresh run. */
+  readonly bestWeights: ReadonlyArray<NamedTensor> | null
+  readonly checkpoints: LoopCheckpoints<E>
+}
+
+/** The loop's result: the final state and the weights the model ends with (best restored). */
+export interface LoopOutput {
+  readonly state: TrainState
+  readonly weights: ReadonlyArray<NamedTensor>
+  /** Path of the newest checkpoint written, if any. */
+  readonly lastCheckpoint: string | null
+}
+
+const copyTensors = (tensors: ReadonlyArray<NamedTensor>): ReadonlyArray<NamedTensor> =>
+  tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(t.data) }))
+
+/** Mean squared error of the engine's predictions on a split, in scaled units. */
+export const splitLoss = (engine: TrainEngine, split: Split): Effect.Effect<number | null, EngineError> =>
+  split.n === 0
+    ? Effect.succeed(null)
+    : Effect.map(engine.predict(split.x, split.n), (pred) => {
+      let sum = 0
+      for (let i = 0; i < pred.length; i++) {
+        const d = pred[i]! - split.y[i]!
+        sum += d * d
+      }
+      return sum / pred.length
+    })
+
+/**
+ * The epoch/batch loop. Each optimizer step and the bookkeeping that goes with it is one
+ * uninterruptible unit, so an interrupt lands between batches with state and weights in step;
+ * it then writes an emergency checkpoint before the interruption propagates.
+ */
+export const trainLoop = <E>(input: LoopInput<E>) =>
+  Effect.gen(function*() {
+    const { config, engine, train, val, features } = input
+    const cfg = config.train
+    const tracker = yield* Tracker
+    const progress = yield* Progress
+    const lookback = config.data.lookback
+    const outputs = config.data.horizon
+    const batchSize = cfg.batch_size
+    const batches = Math.ceil(train.n / batchSize)
+    const stride = lookback * features
+    const xBuf = new Float32Array(batchSize * stride)
+    const yBuf = new Float32Array(batchSize * outputs)
+    const es = cfg.early_stopping
+
+    let state: TrainState = input.start
+    let bestWeights = input.bestWeights
+    let lastCheckpoint: string | null = null
+
+    const save = (kind: CheckpointKind) =>
+      Effect.flatMap(engine.getState, (engineState) => input.checkpoints.save(kind, state, engineState)).pipe(
+        Effect.tap((path) => Effect.sync(() => (lastCheckpoint = path)))
+      )
+
+    const totalSamples = cfg.epochs * train.n
+    const eta = (samplesPerSec: number): number => {
+      const done = (state.epoch - 1) * train.n + state.epoch_samples
+      return samplesPerSec > 0 ? (totalSamples - done) / samplesPerSec : 0
+    }
+
+    const runEpoch = Effect.gen(function*() {
+      const epoch = state.epoch
+      if (state.batch_in_epoch === 0) state = { ...state, lr: scheduledRate(cfg, epoch, state.lr) }
+      const order = epochOrder(train.n, config.seed, epoch, cfg.shuffle)
+      let started = performance.now()
+      let samplesTimed = 0
+
+      for (let b = state.batch_in_epoch; b < batches; b++) {
+        const from = b * batchSize
+        const size = Math.min(batchSize, train.n - from)
+        for (let i = 0; i < size; i++) {
+          const src = order[from + i]!
+          xBuf.set(train.x.subarray(src * stride, (src + 1) * stride), i * stride)
+          yBuf.set(train.y.subarray(src * outputs, (src + 1) * outputs), i * outputs)
+        }
+        const batch = { x: xBuf.subarray(0, size * stride), y: yBuf.subarray(0, size * outputs), size }
+        const result = yield* Effect.uninterruptible(
+          Effect.tap(engine.step(batch, state.lr), (r) =>
+            Effect.sync(() => {
+              state = {
+                ...state,
+                step: state.step + 1,
+                batch_in_epoch: b + 1,
+                epoch_loss_sum: state.epoch_loss_sum + r.loss * size,
+                epoch_loss_count: state.epoch_loss_count + size,
+                epoch_samples: state.epoch_samples + size
+              }
+            }))
+        )
+        if (!Number.isFinite(result.loss)) {
+          return yield* Effect.fail(new TrainingDiverged({ epoch, step: state.step, loss: result.loss, lastCheckpoint }))
+        }
+        samplesTimed += size
+        const elapsed = (performance.now() - started) / 1000
+        const samplesPerSec = elapsed > 0 ? samplesTimed / elapsed : 0
+        if (state.step % config.tracking.log_every_batches === 0) {
+          yield* tracker.logMetrics({ "train/loss": result.loss, lr: state.lr, grad_norm: result.gradNorm }, state.step, "batch")
+        }
+        yield* progress.batch({
+          epoch,
+          epochs: cfg.epochs,
+          batch: b + 1,
+          batches,
+          loss: state.epoch_loss_sum / state.epoch_loss_count,
+          lr: state.lr,
+          samplesPerSec,
+          etaSeconds: eta(samplesPerSec)
+        })
+        if (config.checkpoint.save_interval_batches > 0 && state.step % config.checkpoint.save_interval_batches === 0) {
+          yield* save("periodic")
+          // checkpoint time is not training time
+          samplesTimed = 0
+          started = performance.now()
+        }
+      }
+
+      const trainSeconds = (performance.now() - started) / 1000
+      const valLoss = yield* splitLoss(engine, val)
+      const trainLoss = state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : Number.NaN
+      const score = es.monitor === "val_loss" && valLoss !== null ? valLoss : trainLoss
+      const improved = improves(score, state.best_score, es.mode, es.min_delta)
+      const plateau = plateauStep(cfg, improved, state.lr, state.plateau_wait)
+      const samplesPerSec = trainSeconds > 0 ? samplesTimed / trainSeconds : 0
+      const record = {
+        epoch,
+        train_loss: trainLoss,
+        val_loss: valLoss,
+        lr: state.lr,
+        seconds: trainSeconds,
+        samples_per_s: samplesPerSec
+      }
+      const withoutImprovement = improved ? 0 : state.epochs_without_improvement + 1
+      const stop = es.enabled && withoutImprovement > es.patience
+      state = {
+        ...state,
+        epoch: epoch + 1,
+        batch_in_epoch: 0,
+        epoch_loss_sum: 0,
+        epoch_loss_count: 0,
+        epoch_samples: 0,
+        lr: plateau.lr,
+        plateau_wait: plateau.wait,
+        best_score: improved ? score : state.best_score,
+        best_epoch: improved ? epoch : state.best_epoch,
+        epochs_without_improvement: withoutImprovement,
+        stopped_early: stop,
+        train_seconds: state.train_seconds + trainSeconds,
+        history: [...state.history, record]
+      }
+
+      const epochMetrics: Record<string, number> = {
+        "train/loss": trainLoss,
+        lr: record.lr,
+        samples_per_s: samplesPerSec,
+        epoch_time_s: trainSeconds
+      }
+      if (valLoss !== null) epochMetrics["val/loss"] = valLoss
+      yield* tracker.logMetrics(epochMetrics, epoch, "epoch")
+      if (config.tracking.histogram_every > 0 && epoch % config.tracking.histogram_every === 0) {
+        const weights = (yield* engine.getState).weights
+        yield* tracker.logHistograms(Object.fromEntries(weights.map((w) => [w.name, w.data])), epoch)
+      }
+      yield* progress.epoch({
+        epoch,
+        epochs: cfg.epochs,
+        trainLoss,
+        valLoss,
+        lr: record.lr,
+        samplesPerSec,
+        seconds: trainSeconds,
+        improved,
+        etaSeconds: eta(samplesPerSec)
+      })
+
+      if (improved) {
+        bestWeights = copyTensors((yield* engine.getState).weights)
+        yield* save("best")
+      }
+      const periodic = config.checkpoint.save_interval > 0 && epoch % config.checkpoint.save_interval === 0
+      if (periodic || stop || epoch === cfg.epochs) yield* save("periodic")
+      if (stop) yield* progress.note(`early stopping: no improvement in ${es.monitor} for ${withoutImprovement} epochs (best epoch ${state.best_epoch})`)
+    })
+
+    const loop = Effect.gen(function*() {
+      while (state.epoch <= cfg.epochs && !state.stopped_early) yield* runEpoch
+    })
+
+    yield* loop.pipe(
+      Effect.onInterrupt(() =>
+        save("emergency").pipe(
+          Effect.tap((path) => progress.note(`interrupted: emergency checkpoint written to ${path}`)),
+          Effect.catchAll((e) => progress.note(`interrupted: the emergency checkpoint could not be written: ${String(e)}`))
+        )
+      )
+    )
+
+    const finalState = yield* engine.getState
+    const weights = es.restore_best && bestWeights !== null ? bestWeights : copyTensors(finalState.weights)
+    if (es.restore_best && bestWeights !== null) {
+      yield* engine.setState({ ...finalState, weights: bestWeights })
+    }
+    return { state, weights, lastCheckpoint } satisfies LoopOutput
+  })
