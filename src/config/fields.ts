@@ -1,9 +1,9 @@
 import { Schema } from "effect"
 
 /** An optional config field with a default and the description shown in `config show` and the README. */
-export const field = <S extends Schema.Schema.AnyNoContext>(
-  schema: S,
-  defaultValue: Schema.Schema.Type<S>,
+export const field = <A, I>(
+  schema: Schema.Schema<A, I, never>,
+  defaultValue: NoInfer<A>,
   description: string
 ) =>
   Schema.optionalWith(schema.annotations({ documentation: description, default: defaultValue }), {
@@ -11,8 +11,8 @@ export const field = <S extends Schema.Schema.AnyNoContext>(
   })
 
 /** A nested config section (a Struct schema) whose omitted keys all take their defaults. */
-export const section = <S extends Schema.Schema.AnyNoContext>(struct: S, description: string) => {
-  const defaults: Schema.Schema.Type<S> = Schema.decodeUnknownSync(struct)({})
+export const section = <A, I>(struct: Schema.Schema<A, I, never>, description: string) => {
+  const defaults: A = Schema.decodeUnknownSync(struct)({})
   return Schema.optionalWith(struct.annotations({ documentation: description }), { default: () => defaults })
 }
 

@@ -15,7 +15,8 @@ export interface Override {
 }
 
 /** Where a resolved value came from. */
-export type Provenance = "default" | "file" | `flag ${string}`
+export const Provenance = Schema.Union(Schema.Literal("default", "file"), Schema.TemplateLiteral("flag ", Schema.String))
+export type Provenance = typeof Provenance.Type
 
 /** A decoded config with its origin. */
 export interface LoadedConfig {

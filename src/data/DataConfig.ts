@@ -1,0 +1,160 @@
+import { Schema } from "effect"
+
+/**
+ * An optional YAML field with a default; the description and the default are annotations on the
+ * value schema, so the README's config reference can be generated from the Schema alone.
+ */
+const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
+  Schema.optionalWith(schema.annotations({ description, default: value }), { default: () => value }).annotations({
+    description
+  })
+
+const described = <A, I>(schema: Schema.Schema<A, I>, description: string): Schema.Schema<A, I> =>
+  schema.annotations({ description })
+
+const PositiveInt = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
+const NonNegative = Schema.Number.pipe(Schema.nonNegative())
+
+const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/
+const isRealDate = (text: string): boolean => {
+  const match = isoDate.exec(text)
+  if (match === null) return false
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  const date = new Date(Date.UTC(year, month - 1, day))
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+const IsoDate = Schema.String.pipe(
+  Schema.filter((text) => isRealDate(text) || `expected an ISO date like 2000-01-01, got "${text}"`)
+)
+
+/** Names of the datasets shipped as npm packages. */
+export const DatasetName = Schema.Literal("us-births-1994-2003", "us-births-2000-2014")
+/** A shipped dataset name. */
+export type DatasetName = typeof DatasetName.Type
+
+/** A dataset shipped with the tool (an npm package with a CSV inside). */
+export const DatasetSource = Schema.Struct({
+  kind: described(Schema.Literal("dataset"), "A dataset shipped with the tool."),
+  name: withDefault(
+    DatasetName,
+    "us-births-1994-2003",
+    "Which dataset: us-births-1994-2003 (CDC/NCHS, 3652 days) or us-births-2000-2014 (SSA, 5479 days); the target is births per day."
+  )
+})
+
+/** A CSV file of your own with a header row. */
+export const CsvSource = Schema.Struct({
+  kind: described(Schema.Literal("csv"), "A CSV file with a header row."),
+  path: described(Schema.NonEmptyTrimmedString, "Path of the CSV file, relative to the config file's directory."),
+  time_column: Schema.optionalWith(
+    described(
+      Schema.NonEmptyTrimmedString,
+      "Column holding the time of each row: an ISO date/datetime or a number; rows must be in increasing time. Omit when there is none (then calendar features must be off)."
+    ),
+    { exact: true }
+  ),
+  target_column: described(Schema.NonEmptyTrimmedString, "Numeric column to forecast."),
+  feature_columns: withDefault(
+    Schema.Array(Schema.NonEmptyTrimmedString),
+    [],
+    "Extra numeric columns fed to the model as inputs, after the target."
+  ),
+  delimiter: withDefault(
+    Schema.String.pipe(Schema.length(1)),
+    ",",
+    "Field delimiter, one character (e.g. \";\" or \"\\t\")."
+  )
+})
+
+/** A generated series: trend + weekly-style seasonality + a yearly harmonic + gaussian noise. */
+export const SyntheticSource = Schema.Struct({
+  kind: described(Schema.Literal("synthetic"), "A generated series, deterministic for its seed."),
+  length: withDefault(Schema.Int.pipe(Schema.between(2, 10_000_000)), 2000, "Number of rows (time steps)."),
+  period: withDefault(
+    Schema.Number.pipe(Schema.greaterThan(0)),
+    7,
+    "Period of the main seasonal component, in steps."
+  ),
+  level: withDefault(Schema.Number, 100, "Value of the series at the first step, before seasonality and noise."),
+  trend: withDefault(Schema.Number, 0.01, "Change of the level per step."),
+  amplitude: withDefault(
+    NonNegative,
+    10,
+    "Amplitude of the main seasonal component; a yearly harmonic of half this amplitude is added."
+  ),
+  noise: withDefault(NonNegative, 1, "Standard deviation of the gaussian noise."),
+  seed: withDefault(Schema.Int, 42, "Seed of the noise generator; the same seed gives the same series."),
+  start: withDefault(IsoDate, "2000-01-01", "Date of the first row (ISO date)."),
+  frequency: withDefault(Schema.Literal("daily"), "daily", "Step between rows.")
+})
+
+/** Where the series comes from, chosen by `kind`. */
+export const DataSource = Schema.Union(DatasetSource, CsvSource, SyntheticSource)
+/** A decoded data source. */
+export type DataSource = typeof DataSource.Type
+
+/** Tolerance on the sum of the split fractions. */
+export const SPLIT_SUM_TOLERANCE = 1e-9
+
+const Fraction = Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1))
+
+/** Chronological train/val/test fractions of the rows. */
+export const SplitConfig = Schema.Struct({
+  train: withDefault(Fraction, 0.7, "Fraction of the rows (the earliest) used for training and for fitting the scaler."),
+  val: withDefault(Fraction, 0.15, "Fraction of the rows after train used for validation (early stopping, model selection)."),
+  test: withDefault(Fraction, 0.15, "Fraction of the rows (the latest) held out for the final evaluation.")
+}).pipe(
+  Schema.filter((split) => {
+    const sum = split.train + split.val + split.test
+    return Math.abs(sum - 1) <= SPLIT_SUM_TOLERANCE ||
+      `data.split fractions must sum to 1, but train ${split.train} + val ${split.val} + test ${split.test} = ${
+        Number(sum.toPrecision(12))
+      }; adjust them, e.g. train 0.7, val 0.15, test 0.15`
+  })
+)
+
+/** Sin/cos calendar encodings added as input features. */
+export const CalendarFeatures = Schema.Struct({
+  day_of_week: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the week (needs dates)."),
+  day_of_year: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the year (needs dates).")
+})
+
+/** How inputs and targets are scaled; the scaler is fitted on the train rows only. */
+export const ScalerKind = Schema.Literal("standard", "minmax", "none")
+/** A scaler kind. */
+export type ScalerKind = typeof ScalerKind.Type
+
+/** The `data:` section of the config. */
+export const DataConfig = Schema.Struct({
+  source: withDefault(
+    DataSource,
+    { kind: "dataset", name: "us-births-1994-2003" },
+    "Where the series comes from: kind dataset (shipped), csv (your file) or synthetic (generated)."
+  ),
+  lookback: withDefault(PositiveInt, 28, "Window length: how many past steps the model sees."),
+  horizon: withDefault(PositiveInt, 1, "How many future steps of the target each window forecasts."),
+  stride: withDefault(PositiveInt, 1, "Steps between the starts of consecutive windows."),
+  split: withDefault(
+    SplitConfig,
+    { train: 0.7, val: 0.15, test: 0.15 },
+    "Chronological fractions of the rows for train/val/test; they must sum to 1."
+  ),
+  scaler: withDefault(
+    ScalerKind,
+    "standard",
+    "Scaling of the target and feature columns: standard (mean/std), minmax (to [0, 1]) or none; fitted on the train rows only."
+  ),
+  calendar_features: withDefault(
+    CalendarFeatures,
+    { day_of_week: true, day_of_year: true },
+    "Calendar encodings (sin/cos) added as inputs; they need a date time column."
+  )
+}).annotations({ identifier: "DataConfig", description: "The series, its windows, splits and scaling." })
+
+/** The decoded `data:` section. */
+export type DataConfig = typeof DataConfig.Type
+/** The `data:` section as written in YAML (snake_case keys, defaults optional). */
+export type DataConfigEncoded = typeof DataConfig.Encoded
+
+/** The `data:` section when the config says nothing about it. */
+export const defaultDataConfig: DataConfig = Schema.decodeUnknownSync(DataConfig)({})

@@ -1,0 +1,222 @@
+import { Effect, Schema } from "effect"
+import { ScalerKind } from "./DataConfig.js"
+import { DatasetCorrupt } from "./errors.js"
+
+const Count = Schema.Int.pipe(Schema.nonNegative())
+const Positive = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
+const PerSplit = Schema.Struct({ train: Count, val: Count, test: Count })
+
+/** Per input feature: scaled = (raw - center) / scale; calendar features have center 0, scale 1. */
+export const ScalerParams = Schema.Struct({
+  kind: ScalerKind,
+  center: Schema.Array(Schema.Number),
+  scale: Schema.Array(Schema.Number)
+})
+/** Fitted scaler parameters. */
+export type ScalerParams = typeof ScalerParams.Type
+
+/** The small JSON half of a dataset: what the windows mean and how they were made. */
+export const DatasetManifest = Schema.Struct({
+  /** Human description of the source. */
+  source: Schema.String,
+  /** Input features per time step: the target first, then feature columns, then calendar sin/cos. */
+  features: Schema.Array(Schema.String),
+  /** Name of the target column. */
+  target: Schema.String,
+  /** The CSV feature columns among `features` (for reading `--input` files). */
+  featureColumns: Schema.Array(Schema.String),
+  /** Which calendar encodings are among `features`. */
+  calendar: Schema.Struct({ day_of_week: Schema.Boolean, day_of_year: Schema.Boolean }),
+  lookback: Positive,
+  horizon: Positive,
+  stride: Positive,
+  scaler: ScalerParams,
+  /** Windows per split. */
+  counts: PerSplit,
+  /** Series rows per split (chronological, contiguous). */
+  rows: PerSplit,
+  /** sha256 (hex) of the series times and raw values (target and feature columns). */
+  fingerprint: Schema.String,
+  timeColumn: Schema.optional(Schema.String),
+  timeKind: Schema.Literal("date", "datetime", "number", "none")
+})
+/** The dataset manifest. */
+export type DatasetManifest = typeof DatasetManifest.Type
+
+/** Windows of one split. */
+export interface Split {
+  readonly n: number
+  /** [n, lookback, features] scaled inputs, row-major. */
+  readonly x: Float32Array
+  /** [n, horizon] scaled targets. */
+  readonly y: Float32Array
+  /** Series row index of each window's first target step (inputs are rows start-lookback .. start-1). */
+  readonly start: Int32Array
+}
+
+/** The output of PrepareData: manifest, the raw series (for baselines and plots) and the windows. */
+export interface Dataset {
+  readonly manifest: DatasetManifest
+  readonly series: {
+    /** ISO date or datetime per row ("" when the source has no time; the number for numeric times). */
+    readonly time: ReadonlyArray<string>
+    /** The target in original units. */
+    readonly target: Float64Array
+  }
+  readonly splits: { readonly train: Split; readonly val: Split; readonly test: Split }
+}
+
+/** One binary file of an encoded dataset. */
+export interface Blob {
+  readonly name: string
+  readonly data: Uint8Array
+}
+
+const splitNames = ["train", "val", "test"] as const
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+type NumericArray = Float32Array | Float64Array | Int32Array
+
+const toBytes = (array: NumericArray): Uint8Array => {
+  if (littleEndian) return new Uint8Array(array.buffer.slice(array.byteOffset, array.byteOffset + array.byteLength))
+  const bytes = new Uint8Array(array.byteLength)
+  const view = new DataView(bytes.buffer)
+  array.forEach((value, i) => {
+    if (array instanceof Float64Array) view.setFloat64(i * 8, value, true)
+    else if (array instanceof Float32Array) view.setFloat32(i * 4, value, true)
+    else view.setInt32(i * 4, value, true)
+  })
+  return bytes
+}
+
+const fromBytes = <A extends NumericArray>(
+  bytes: Uint8Array,
+  make: (buffer: ArrayBuffer) => A,
+  read: (view: DataView, offset: number) => number
+): A => {
+  const copy = bytes.slice() // aligned, owned copy
+  const array = make(copy.buffer)
+  if (!littleEndian) {
+    const view = new DataView(copy.buffer)
+    const size = array.BYTES_PER_ELEMENT
+    for (let i = 0; i < array.length; i++) array[i] = read(view, i * size)
+  }
+  return array
+}
+
+/**
+ * Splits a dataset into a JSON manifest and little-endian binary blobs:
+ * `series.time.json`, `series.target.f64`, and `<split>.x.f32`, `<split>.y.f32`, `<split>.start.i32`.
+ */
+export const encodeDataset = (dataset: Dataset): { manifest: unknown; blobs: Array<Blob> } => ({
+  manifest: Schema.encodeSync(DatasetManifest)(dataset.manifest),
+  blobs: [
+    { name: "series.time.json", data: new TextEncoder().encode(JSON.stringify(dataset.series.time)) },
+    { name: "series.target.f64", data: toBytes(dataset.series.target) },
+    ...splitNames.flatMap((name) => [
+      { name: `${name}.x.f32`, data: toBytes(dataset.splits[name].x) },
+      { name: `${name}.y.f32`, data: toBytes(dataset.splits[name].y) },
+      { name: `${name}.start.i32`, data: toBytes(dataset.splits[name].start) }
+    ])
+  ]
+})
+
+const corrupt = (file: string, field: string, message: string) =>
+  new DatasetCorrupt({
+    file,
+    field,
+    message,
+    fix: "Delete the cached PrepareData output (or run with the cache disabled) so the dataset is rebuilt."
+  })
+
+const TimeList = Schema.parseJson(Schema.Array(Schema.String))
+
+/** Rebuilds a dataset from `encodeDataset`'s output, checking the manifest and every blob's size. */
+export const decodeDataset: (
+  manifest: unknown,
+  blobs: ReadonlyArray<Blob>
+) => Effect.Effect<Dataset, DatasetCorrupt> = Effect.fn("data.decodeDataset")(function*(
+  manifestJson: unknown,
+  blobs: ReadonlyArray<Blob>
+) {
+  const manifest = yield* Schema.decodeUnknown(DatasetManifest)(manifestJson).pipe(
+    Effect.mapError((error) => corrupt("manifest", "manifest", `The dataset manifest is invalid: ${error.message}`))
+  )
+  const features = manifest.features.length
+  if (manifest.scaler.center.length !== features || manifest.scaler.scale.length !== features) {
+    return yield* corrupt(
+      "manifest",
+      "scaler",
+      `The dataset manifest has ${manifest.scaler.center.length} scaler centers and ${manifest.scaler.scale.length} scales for ${features} features.`
+    )
+  }
+  const rows = manifest.rows.train + manifest.rows.val + manifest.rows.test
+  const blob = (name: string, elementBytes: number, elements: number) =>
+    Effect.gen(function*() {
+      const found = blobs.find((b) => b.name === name)
+      if (found === undefined) return yield* corrupt(name, name, `The dataset blob ${name} is missing.`)
+      if (found.data.byteLength !== elementBytes * elements) {
+        return yield* corrupt(
+          name,
+          name,
+          `The dataset blob ${name} has ${found.data.byteLength} bytes, expected ${elementBytes * elements} (${elements} values).`
+        )
+      }
+      return found.data
+    })
+
+  const timeBytes = blobs.find((b) => b.name === "series.time.json")
+  if (timeBytes === undefined) return yield* corrupt("series.time.json", "series.time", "The dataset blob series.time.json is missing.")
+  const time = yield* Schema.decodeUnknown(TimeList)(new TextDecoder().decode(timeBytes.data)).pipe(
+    Effect.mapError((error) => corrupt("series.time.json", "series.time", `series.time.json is invalid: ${error.message}`))
+  )
+  if (time.length !== rows) {
+    return yield* corrupt("series.time.json", "series.time", `series.time.json has ${time.length} times for ${rows} rows.`)
+  }
+  const target = fromBytes(
+    yield* blob("series.target.f64", 8, rows),
+    (buffer) => new Float64Array(buffer),
+    (view, offset) => view.getFloat64(offset, true)
+  )
+  const decodeSplit = (name: (typeof splitNames)[number]) =>
+    Effect.gen(function*() {
+      const n = manifest.counts[name]
+      const x = fromBytes(
+        yield* blob(`${name}.x.f32`, 4, n * manifest.lookback * features),
+        (buffer) => new Float32Array(buffer),
+        (view, offset) => view.getFloat32(offset, true)
+      )
+      const y = fromBytes(
+        yield* blob(`${name}.y.f32`, 4, n * manifest.horizon),
+        (buffer) => new Float32Array(buffer),
+        (view, offset) => view.getFloat32(offset, true)
+      )
+      const start = fromBytes(
+        yield* blob(`${name}.start.i32`, 4, n),
+        (buffer) => new Int32Array(buffer),
+        (view, offset) => view.getInt32(offset, true)
+      )
+      const split: Split = { n, x, y, start }
+      return split
+    })
+  const dataset: Dataset = {
+    manifest,
+    series: { time, target },
+    splits: { train: yield* decodeSplit("train"), val: yield* decodeSplit("val"), test: yield* decodeSplit("test") }
+  }
+  return dataset
+})
+
+/** Scaled target values (model outputs or `y`) back in original units. */
+export const unscaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>): Float64Array => {
+  const center = manifest.scaler.center[0] ?? 0
+  const scale = manifest.scaler.scale[0] ?? 1
+  return Float64Array.from({ length: values.length }, (_, i) => values[i]! * scale + center)
+}
+
+/** Original-unit target values scaled the way the model sees them. */
+export const scaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>): Float64Array => {
+  const center = manifest.scaler.center[0] ?? 0
+  const scale = manifest.scaler.scale[0] ?? 1
+  return Float64Array.from({ length: values.length }, (_, i) => (values[i]! - center) / scale)
+}

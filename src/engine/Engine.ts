@@ -1,0 +1,178 @@
+import { Effect, Schema, type Scope } from "effect"
+import { existsSync } from "node:fs"
+import { validateSpec } from "./params.js"
+import { distFiles } from "./paths.js"
+import type { RawEngine } from "./raw.js"
+import { hasRelaxedSimd, hasSimd } from "./simd.js"
+import type { Batch, EngineState, ModelSpec, NamedTensor, OptimizerSpec, StepResult } from "./types.js"
+
+/** Any failure to create or run a training engine, with a message for the user. */
+export class EngineError extends Schema.TaggedError<EngineError>()("EngineError", { reason: Schema.String }) {}
+
+/** A training engine: one model, its optimizer state, and the compute to train it. */
+export interface TrainEngine {
+  /** "wasm-relaxed-simd" | "wasm-simd" | "reference" | "tfjs-<backend>". */
+  readonly name: string
+  readonly threads: number
+  /** Forward + BPTT + global-norm clip + optimizer update; uninterruptible. */
+  readonly step: (batch: Batch, lr: number) => Effect.Effect<StepResult, EngineError>
+  /** Predictions [n, outputs] without dropout, for any n. */
+  readonly predict: (x: Float32Array, n: number) => Effect.Effect<Float32Array, EngineError>
+  /** Loss and gradients (Keras layout) of a batch without updating anything. */
+  readonly gradients: (batch: Batch) => Effect.Effect<{ loss: number; grads: ReadonlyArray<NamedTensor> }, EngineError>
+  readonly getState: Effect.Effect<EngineState>
+  readonly setState: (state: EngineState) => Effect.Effect<void, EngineError>
+}
+
+/** How to build an engine. */
+export interface EngineOptions {
+  kind: "wasm" | "reference" | "tfjs"
+  spec: ModelSpec
+  optimizer: OptimizerSpec
+  seed: number
+  /** Worker threads for the wasm engine (1 = in-process); others ignore it. */
+  threads: number
+  /** Which wasm build: relaxed SIMD (FMA) when supported ("auto"), or forced. */
+  simd?: "auto" | "relaxed" | "plain"
+}
+
+const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const missingBuild = (path: string): string =>
+  `${path} is missing: run \`npm run build\` (or \`node src/scripts/build-wasm.mjs\` and the esbuild step for the worker) first`
+
+/** Picks the wasm build for a simd preference, or says why none fits. */
+const chooseWasm = (simd: "auto" | "relaxed" | "plain"): { name: string; path: string } | string => {
+  const files = distFiles()
+  if (files === null) return "cannot find the lstm-pipeline package root above the engine module"
+  if (!hasSimd()) return "this runtime has no WebAssembly SIMD support"
+  const relaxed = hasRelaxedSimd()
+  if (simd === "relaxed" && !relaxed) return "relaxed SIMD is not available here (Node 20 needs --experimental-wasm-relaxed-simd)"
+  const useRelaxed = simd === "relaxed" || (simd === "auto" && relaxed)
+  const path = useRelaxed ? files.relaxedWasm : files.simdWasm
+  if (!existsSync(path)) return missingBuild(path)
+  return { name: useRelaxed ? "wasm-relaxed-simd" : "wasm-simd", path }
+}
+
+const createRaw = async (o: EngineOptions): Promise<RawEngine> => {
+  switch (o.kind) {
+    case "reference": {
+      const { makeReferenceEngine, f32 } = await import("./reference.js")
+      return makeReferenceEngine(o.spec, o.optimizer, o.seed, f32)
+    }
+    case "tfjs": {
+      const { loadTf } = await import("../model/keras.js")
+      const { makeTfjsEngine } = await import("./tfjs.js")
+      return makeTfjsEngine(await loadTf(), o.spec, o.optimizer, o.seed)
+    }
+    case "wasm": {
+      const choice = chooseWasm(o.simd ?? "auto")
+      if (typeof choice === "string") throw new Error(choice)
+      const files = distFiles()
+      const worker = files?.worker ?? ""
+      if (o.threads > 1 && !existsSync(worker)) throw new Error(missingBuild(worker))
+      const { makeWasmEngine } = await import("./wasm.js")
+      return makeWasmEngine({ spec: o.spec, optimizer: o.optimizer, seed: o.seed, threads: o.threads, wasmPath: choice.path, workerPath: worker, name: choice.name })
+    }
+  }
+}
+
+const fromPromise = <A>(f: () => Promise<A>): Effect.Effect<A, EngineError> =>
+  Effect.tryPromise({ try: f, catch: (e) => new EngineError({ reason: reasonOf(e) }) })
+
+/** Builds an engine; its worker threads, wasm memory and tensors are released with the Scope. */
+export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, EngineError, Scope.Scope> = Effect.fn("Engine.make")(
+  function* (o: EngineOptions) {
+    const bad = validateSpec(o.spec)
+    if (bad !== null) return yield* new EngineError({ reason: `invalid model spec: ${bad}` })
+    if (!Number.isInteger(o.threads) || o.threads < 1) return yield* new EngineError({ reason: `threads must be a positive integer, got ${o.threads}` })
+    const raw = yield* Effect.acquireRelease(
+      fromPromise(() => createRaw(o)),
+      (r) => Effect.promise(() => r.close().catch(() => undefined))
+    )
+    // one operation at a time: the engine's buffers are shared by all of them
+    const lock = yield* Effect.makeSemaphore(1)
+    const step = Effect.fn("Engine.step")(
+      function* (batch: Batch, lr: number) {
+        return yield* fromPromise(() => raw.step(batch, lr))
+      },
+      lock.withPermits(1),
+      Effect.uninterruptible
+    )
+    const predict = Effect.fn("Engine.predict")(
+      function* (x: Float32Array, n: number) {
+        return yield* fromPromise(() => raw.predict(x, n))
+      },
+      lock.withPermits(1)
+    )
+    const gradients = Effect.fn("Engine.gradients")(
+      function* (batch: Batch) {
+        return yield* fromPromise(() => raw.gradients(batch))
+      },
+      lock.withPermits(1),
+      Effect.uninterruptible
+    )
+    const setState = Effect.fn("Engine.setState")(
+      function* (state: EngineState) {
+        yield* Effect.try({ try: () => raw.setState(state), catch: (e) => new EngineError({ reason: reasonOf(e) }) })
+      },
+      lock.withPermits(1)
+    )
+    const engine: TrainEngine = {
+      name: raw.name,
+      threads: raw.threads,
+      step,
+      predict,
+      gradients,
+      getState: lock.withPermits(1)(Effect.sync(() => raw.getState())).pipe(Effect.withSpan("Engine.getState")),
+      setState
+    }
+    return engine
+  }
+)
+
+/** Whether one engine (or wasm variant) can run here, and why not. */
+export interface EngineAvailability {
+  readonly name: string
+  readonly kind: EngineOptions["kind"]
+  readonly available: boolean
+  readonly detail: string
+}
+
+/** Which engines and SIMD variants are usable in this process, for `pipeline devices`. */
+export const describeEngines: Effect.Effect<ReadonlyArray<EngineAvailability>> = Effect.gen(function* () {
+  const files = distFiles()
+  const simd = hasSimd()
+  const relaxed = hasRelaxedSimd()
+  const fileState = (path: string | undefined): string | null =>
+    path === undefined ? "package root not found" : existsSync(path) ? null : missingBuild(path)
+  const relaxedMissing = fileState(files?.relaxedWasm)
+  const simdMissing = fileState(files?.simdWasm)
+  const workerMissing = fileState(files?.worker)
+  const threadsNote = workerMissing === null ? "worker threads available" : `single-threaded only: ${workerMissing}`
+  const out: Array<EngineAvailability> = [
+    {
+      name: "wasm-relaxed-simd",
+      kind: "wasm",
+      available: relaxed && relaxedMissing === null,
+      detail: !relaxed
+        ? "runtime lacks relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd, as ./pipeline does)"
+        : relaxedMissing ?? `FMA kernels; ${threadsNote}`
+    },
+    {
+      name: "wasm-simd",
+      kind: "wasm",
+      available: simd && simdMissing === null,
+      detail: !simd ? "runtime lacks WebAssembly SIMD" : simdMissing ?? `SIMD128 kernels; ${threadsNote}`
+    },
+    { name: "reference", kind: "reference", available: true, detail: "plain TypeScript oracle (slow)" }
+  ]
+  const tfjs = yield* Effect.promise(() =>
+    import("../model/keras.js").then((m) => m.loadTf()).then(
+      (tf) => ({ name: `tfjs-${tf.getBackend()}`, kind: "tfjs" as const, available: true, detail: "tf.layers model (slow per-op LSTM)" }),
+      (e: unknown) => ({ name: "tfjs", kind: "tfjs" as const, available: false, detail: reasonOf(e) })
+    )
+  )
+  out.push(tfjs)
+  return out
+}).pipe(Effect.withSpan("Engine.describeEngines"))

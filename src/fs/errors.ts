@@ -1,0 +1,99 @@
+import type { PlatformError } from "@effect/platform/Error"
+import { Schema } from "effect"
+
+/** A file or directory could not be written; whatever was at `path` before is untouched. */
+export class AtomicWriteError extends Schema.TaggedError<AtomicWriteError>()("AtomicWriteError", {
+  path: Schema.String,
+  reason: Schema.String,
+  hint: Schema.String
+}) {
+  override get message(): string {
+    return `cannot write ${this.path}: ${this.reason}. ${this.hint}`
+  }
+}
+
+/** What is wrong with a directory written by `writeDirAtomic` (torn, truncated, corrupted, missing). */
+export const DirProblem = Schema.Literal(
+  "missing-dir",
+  "missing-done",
+  "missing-manifest",
+  "bad-manifest",
+  "missing-file",
+  "size-mismatch",
+  "hash-mismatch",
+  "unreadable"
+)
+export type DirProblem = typeof DirProblem.Type
+
+/** `verifyDir`'s verdict on a directory that must not be loaded; `reason` is one human line. */
+export class DirInvalid extends Schema.TaggedError<DirInvalid>()("DirInvalid", {
+  path: Schema.String,
+  problem: DirProblem,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.path}: ${this.reason}`
+  }
+}
+
+/** The errno code behind a platform error (`ENOSPC`, `EACCES`, ...), when there is one. */
+export const errnoOf = (error: PlatformError): string | undefined => {
+  if (error._tag === "SystemError") {
+    const cause: unknown = error.cause
+    if (typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string") {
+      return cause.code
+    }
+    switch (error.reason) {
+      case "NotFound":
+        return "ENOENT"
+      case "PermissionDenied":
+        return "EACCES"
+      case "AlreadyExists":
+        return "EEXIST"
+      default:
+        return undefined
+    }
+  }
+  return undefined
+}
+
+const describe = (code: string | undefined, fallback: string): { readonly reason: string; readonly hint: string } => {
+  switch (code) {
+    case "ENOSPC":
+      return {
+        reason: "no space left on device",
+        hint: "Free disk space (old runs/, checkpoints, the .cache folder) or set output_dir to a larger disk."
+      }
+    case "EDQUOT":
+      return { reason: "disk quota exceeded", hint: "Free space within your quota or set output_dir elsewhere." }
+    case "EACCES":
+    case "EPERM":
+      return {
+        reason: "permission denied",
+        hint: "Make the directory writable for this user or set output_dir to a directory you own."
+      }
+    case "EROFS":
+      return { reason: "read-only file system", hint: "Set output_dir to a directory on a writable file system." }
+    case "ENOTDIR":
+      return {
+        reason: "a parent of the path is a file, not a directory",
+        hint: "Remove or rename that file, or choose another path."
+      }
+    case "EISDIR":
+      return { reason: "the path is a directory", hint: "Remove that directory or choose another path." }
+    case "EMFILE":
+    case "ENFILE":
+      return { reason: "too many open files", hint: "Raise the open-file limit (ulimit -n) and retry." }
+    case "EIO":
+      return { reason: "input/output error", hint: "Check the disk for hardware or network-mount problems." }
+    default:
+      return { reason: fallback, hint: "Check that the directory exists, is writable and has free space." }
+  }
+}
+
+/** Turns a platform error from writing `path` into a tagged error with a reason and a fix hint. */
+export const writeErrorFrom = (path: string, error: PlatformError): AtomicWriteError => {
+  const code = errnoOf(error)
+  const { reason, hint } = describe(code, error.message)
+  return new AtomicWriteError({ path, reason: code === undefined ? reason : `${reason} (${code})`, hint })
+}

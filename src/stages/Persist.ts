@@ -1,0 +1,69 @@
+import { Effect, Schema } from "effect"
+import { type Dataset, DatasetManifest } from "../data/Dataset.js"
+import { modelArtifacts } from "../model/artifacts.js"
+import type { Stage } from "./Stage.js"
+import type { TrainedModel } from "./Train.js"
+
+/** Everything Persist exports. */
+export interface PersistInput {
+  readonly dataset: Dataset
+  readonly model: TrainedModel
+}
+
+/** Files of the exported model directory (`model/` in the run directory). */
+export interface PersistedModel {
+  readonly files: ReadonlyArray<{ readonly name: string; readonly data: Uint8Array }>
+}
+
+/** `model/preprocessing.json`: what `pipeline predict` needs besides the network. */
+export const Preprocessing = Schema.Struct({
+  manifest: DatasetManifest,
+  weights_sha256: Schema.String,
+  engine: Schema.String
+})
+
+/** Persist's failure: tfjs could not build or serialise the model. */
+export class ExportFailed extends Schema.TaggedError<ExportFailed>()("ExportFailed", { reason: Schema.String }) {}
+
+const encoder = new TextEncoder()
+
+/**
+ * Build the tfjs Layers model from the trained weights and serialise it (`model.json` +
+ * `weights.bin`), with the scaler and feature spec beside it.
+ */
+export const persist = (input: PersistInput) =>
+  Effect.gen(function*() {
+    const { model, dataset } = input
+    const artifacts = yield* Effect.tryPromise({
+      try: () => modelArtifacts(model.spec, model.weights),
+      catch: (e) => new ExportFailed({ reason: e instanceof Error ? e.message : String(e) })
+    })
+    const preprocessing = Schema.encodeSync(Preprocessing)({
+      manifest: dataset.manifest,
+      weights_sha256: model.weightsSha256,
+      engine: model.engine
+    })
+    return {
+      files: [
+        { name: "model.json", data: encoder.encode(artifacts.modelJson) },
+        { name: "weights.bin", data: artifacts.weights },
+        { name: "preprocessing.json", data: encoder.encode(JSON.stringify(preprocessing, null, 2) + "\n") }
+      ]
+    } satisfies PersistedModel
+  })
+
+/** The Persist stage: cached on the trained model and dataset it exports. */
+export const Persist = <E, R>(
+  run: (input: PersistInput) => Effect.Effect<PersistedModel, E, R>
+): Stage<PersistInput, PersistedModel, E, R, unknown> => ({
+  name: "persist",
+  version: 1,
+  reads: () => ({}),
+  run,
+  encode: (persisted) => ({ files: persisted.files, meta: {} }),
+  decode: (entry) =>
+    Effect.map(
+      Effect.forEach(entry.names, (name) => Effect.map(entry.files(name), (data) => ({ name, data }))),
+      (files) => ({ files })
+    )
+})

@@ -1,0 +1,234 @@
+import { Path } from "@effect/platform"
+import { Effect, Either, Schema } from "effect"
+import { availableParallelism } from "node:os"
+import { diffPaths, toPlain } from "../cache/canonical.js"
+import * as CheckpointStore from "../checkpoint/CheckpointStore.js"
+import { packTensors, unpackTensors } from "../checkpoint/tensors.js"
+import type { TrainConfig } from "../config/TrainConfig.js"
+import type { Dataset } from "../data/Dataset.js"
+import { makeEngine } from "../engine/Engine.js"
+import type { ModelSpec, NamedTensor, OptimizerSpec } from "../engine/types.js"
+import { sha256Hex } from "../fs/hash.js"
+import { Progress } from "../progress/Progress.js"
+import { ResumeMismatch } from "../train/errors.js"
+import { type CheckpointKind, trainLoop } from "../train/loop.js"
+import { initialTrainState, TrainState } from "../train/TrainState.js"
+import type { Stage } from "./Stage.js"
+
+/** The engine the config asks for, given where the math runs. */
+export const engineKind = (config: TrainConfig, deviceIsGpu: boolean): "wasm" | "reference" | "tfjs" =>
+  config.train.engine === "auto" ? (deviceIsGpu ? "tfjs" : "wasm") : config.train.engine
+
+/** Worker threads the fused engine uses. */
+export const threadCount = (config: TrainConfig): number =>
+  config.runtime.threads > 0 ? config.runtime.threads : Math.max(1, availableParallelism())
+
+/** The model shape a config and dataset give. */
+export const modelSpec = (config: TrainConfig, dataset: Dataset): ModelSpec => ({
+  features: dataset.manifest.features.length,
+  lookback: dataset.manifest.lookback,
+  units: Array.from({ length: config.model.layers }, () => config.model.hidden_size),
+  dropout: config.model.dropout,
+  outputs: dataset.manifest.horizon
+})
+
+/** The optimizer settings of a config. */
+export const optimizerSpec = (config: TrainConfig): OptimizerSpec => ({
+  kind: config.train.optimizer,
+  beta1: config.train.beta1,
+  beta2: config.train.beta2,
+  epsilon: config.train.epsilon,
+  weightDecay: config.train.weight_decay,
+  momentum: config.train.momentum,
+  clipNorm: config.train.clip_norm
+})
+
+/** The output of Train: the final (best-restored) weights and how they came about. */
+export interface TrainedModel {
+  readonly spec: ModelSpec
+  readonly weights: ReadonlyArray<NamedTensor>
+  readonly state: TrainState
+  readonly engine: string
+  readonly threads: number
+  /** Run directory that trained these weights (checkpoints, TensorBoard files). */
+  readonly trainedIn: string
+  /** sha256 of the final weights (little-endian float32, in Keras layout order). */
+  readonly weightsSha256: string
+  readonly resumedFrom: string | null
+}
+
+/** What a checkpoint must match to be resumed: anything else that differs is refused. */
+const resumeGuard = (config: TrainConfig, dataset: Dataset, engine: string, threads: number) => ({
+  model: config.model,
+  data: config.data,
+  data_fingerprint: dataset.manifest.fingerprint,
+  train: config.train,
+  seed: config.seed,
+  engine,
+  threads
+})
+
+/** What the Train stage stores in a checkpoint's state.json. */
+export const CheckpointMeta = Schema.Struct({
+  train_state: TrainState,
+  guard: Schema.Unknown,
+  engine: Schema.String
+})
+
+/** Hex sha256 of tensors as stored (the summary's `weights_sha256`). */
+export const weightsSha256 = (weights: ReadonlyArray<NamedTensor>): string => sha256Hex(packTensors(weights).bytes)
+
+/** Where training starts: a checkpoint to resume, or nothing. */
+export interface TrainInput {
+  readonly config: TrainConfig
+  readonly dataset: Dataset
+  readonly runDir: string
+  /** `--resume` reference resolved against this run's checkpoints: last, best or a path. */
+  readonly resume: string | null
+  /** True when the tfjs side runs on a GPU (auto engine then picks tfjs). */
+  readonly deviceIsGpu: boolean
+}
+
+/** The Train stage body: build the engine, resume if asked, run the loop, return the trained model. */
+export const train = (input: TrainInput) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const { config, dataset, runDir } = input
+      const path = yield* Path.Path
+      const progress = yield* Progress
+      const kind = engineKind(config, input.deviceIsGpu)
+      const threads = kind === "wasm" ? threadCount(config) : 1
+      const spec = modelSpec(config, dataset)
+      const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
+      const guard = resumeGuard(config, dataset, engine.name, threads)
+      const mode = config.train.early_stopping.mode
+      const store = yield* CheckpointStore.make({
+        dir: path.join(runDir, "checkpoints"),
+        keepLast: config.checkpoint.keep_last,
+        keepEveryEpochs: config.checkpoint.keep_every
+      })
+
+      let start = initialTrainState(config.train.learning_rate)
+      let bestWeights: ReadonlyArray<NamedTensor> | null = null
+      let resumedFrom: string | null = null
+      if (input.resume !== null) {
+        const resolved = yield* store.resolve(input.resume)
+        for (const warning of resolved.warnings) yield* progress.note(`warning: ${warning}`)
+        const loaded = yield* store.load(resolved.path)
+        const meta = yield* Schema.decodeUnknown(CheckpointMeta)(loaded.meta).pipe(
+          Effect.mapError(() => new ResumeMismatch({ checkpoint: loaded.path, differences: ["state.json is not a training checkpoint of this version"] }))
+        )
+        const allowed = config.checkpoint.allow_config_change
+        const differences = diffPaths(meta.guard, toPlain(guard)).filter((line) => {
+          const changed = line.slice(0, line.indexOf(": "))
+          return !allowed.some((a) => changed === a || changed.startsWith(`${a}.`) || changed.startsWith(`${a}[`))
+        })
+        if (differences.length > 0) return yield* new ResumeMismatch({ checkpoint: loaded.path, differences })
+        yield* engine.setState({ weights: loaded.weights, optimizerStep: meta.train_state.step, slots: loaded.optimizer })
+        start = meta.train_state
+        if (start.best_epoch > 0) {
+          const best = yield* Effect.either(store.load(path.join(runDir, "checkpoints", "best")))
+          bestWeights = Either.isRight(best) ? best.right.weights : null
+        }
+        resumedFrom = loaded.path
+        yield* progress.note(
+          `resuming from ${loaded.path} (epoch ${start.epoch}, batch ${start.batch_in_epoch}, step ${start.step})`
+        )
+      }
+
+      const save = (kind: CheckpointKind, state: TrainState, engineState: { weights: ReadonlyArray<NamedTensor>; slots: ReadonlyArray<NamedTensor> }) =>
+        store.save({
+          kind,
+          epoch: state.epoch,
+          step: state.step,
+          meta: { train_state: Schema.encodeSync(TrainState)(state), guard, engine: engine.name },
+          tensors: { weights: engineState.weights, optimizer: engineState.slots },
+          mode,
+          ...(kind === "best" && state.best_score !== null ? { score: state.best_score } : {})
+        }).pipe(Effect.map((r) => r.path))
+
+      const out = yield* trainLoop({
+        config,
+        train: dataset.splits.train,
+        val: dataset.splits.val,
+        features: spec.features,
+        engine,
+        start,
+        bestWeights,
+        checkpoints: { save }
+      })
+      return {
+        spec,
+        weights: out.weights,
+        state: out.state,
+        engine: engine.name,
+        threads,
+        trainedIn: runDir,
+        weightsSha256: weightsSha256(out.weights),
+        resumedFrom
+      } satisfies TrainedModel
+    })
+  )
+
+const TrainedMeta = Schema.Struct({
+  spec: Schema.Struct({
+    features: Schema.Number,
+    lookback: Schema.Number,
+    units: Schema.Array(Schema.Number),
+    dropout: Schema.Number,
+    outputs: Schema.Number
+  }),
+  index: Schema.Array(Schema.Struct({ name: Schema.String, shape: Schema.Array(Schema.Number), offset: Schema.Number })),
+  state: TrainState,
+  engine: Schema.String,
+  threads: Schema.Number,
+  trained_in: Schema.String,
+  weights_sha256: Schema.String,
+  resumed_from: Schema.NullOr(Schema.String)
+})
+
+/** The Train stage: cached on the model, optimisation, data and engine settings. */
+export const Train = <E, R>(run: (config: TrainConfig) => Effect.Effect<TrainedModel, E, R>): Stage<TrainConfig, TrainedModel, E, R, unknown> => ({
+  name: "train",
+  version: 1,
+  reads: (config) => ({
+    model: config.model,
+    train: config.train,
+    seed: config.seed,
+    device: config.runtime.device,
+    threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
+  }),
+  run,
+  encode: (model) => {
+    const packed = packTensors(model.weights)
+    return {
+      files: [{ name: "weights.bin", data: packed.bytes }],
+      meta: Schema.encodeSync(TrainedMeta)({
+        spec: model.spec,
+        index: packed.index,
+        state: model.state,
+        engine: model.engine,
+        threads: model.threads,
+        trained_in: model.trainedIn,
+        weights_sha256: model.weightsSha256,
+        resumed_from: model.resumedFrom
+      })
+    }
+  },
+  decode: (entry) =>
+    Effect.gen(function*() {
+      const meta = yield* Schema.decodeUnknown(TrainedMeta)(entry.meta)
+      const unpacked = unpackTensors("weights.bin", yield* entry.files("weights.bin"), meta.index)
+      if ("error" in unpacked) return yield* Effect.fail(unpacked.error)
+      return {
+        spec: meta.spec,
+        weights: unpacked.tensors,
+        state: meta.state,
+        engine: meta.engine,
+        threads: meta.threads,
+        trainedIn: meta.trained_in,
+        weightsSha256: meta.weights_sha256,
+        resumedFrom: meta.resumed_from
+      } satisfies TrainedModel
+    })
+})

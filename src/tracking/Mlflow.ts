@@ -1,0 +1,229 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Clock, Config, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
+import { decodeBody, ensureOk, fetchJson, type JsonResponse } from "./http.js"
+import { type Call, type SinkSpec, toTrackerError, TrackerError } from "./Sink.js"
+import type { RunInfo, RunStatus, Tracker } from "./Tracker.js"
+
+/** MLflow backend options. */
+export interface MlflowOptions {
+  /** Tracking server, e.g. `http://127.0.0.1:5000`; defaults to `MLFLOW_TRACKING_URI`. */
+  readonly uri?: string
+  /** Per-request timeout. Default 10 s. */
+  readonly requestTimeoutMs?: number
+}
+
+/** One metric point in MLflow's REST shape; non-finite values are sent as protobuf-JSON strings. */
+export interface MlflowMetric {
+  readonly key: string
+  readonly value: number | string
+  readonly timestamp: number
+  readonly step: number
+}
+
+/** A key/value pair (params and tags). */
+export interface MlflowKeyValue {
+  readonly key: string
+  readonly value: string
+}
+
+/** One `runs/log-batch` body without the run id. */
+export interface LogBatch {
+  readonly metrics: ReadonlyArray<MlflowMetric>
+  readonly params: ReadonlyArray<MlflowKeyValue>
+  readonly tags: ReadonlyArray<MlflowKeyValue>
+}
+
+/** MLflow's log-batch limits: 1000 metrics, 100 params, 100 tags, 1000 entities in all. */
+export const logBatchLimits = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const
+
+/** Split entities into log-batch requests that respect MLflow's limits, keeping their order. */
+export const splitLogBatch = (batch: LogBatch): ReadonlyArray<LogBatch> => {
+  const out: Array<LogBatch> = []
+  let m = 0
+  let p = 0
+  let t = 0
+  while (m < batch.metrics.length || p < batch.params.length || t < batch.tags.length) {
+    const params = batch.params.slice(p, p + logBatchLimits.params)
+    const tags = batch.tags.slice(t, t + logBatchLimits.tags)
+    const room = Math.min(logBatchLimits.metrics, logBatchLimits.total - params.length - tags.length)
+    const metrics = batch.metrics.slice(m, m + room)
+    out.push({ metrics, params, tags })
+    m += metrics.length
+    p += params.length
+    t += tags.length
+  }
+  return out
+}
+
+/** What `runs/update` is told at the end of the run. */
+export const mlflowStatus = (status: RunStatus): "FINISHED" | "FAILED" | "KILLED" =>
+  status === "success" ? "FINISHED" : status === "failed" ? "FAILED" : "KILLED"
+
+/** MLflow limits a param value to 6000 characters and a tag value to 8000 (older servers: 500/5000). */
+const clip = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max - 1) + "…")
+
+/** `<runDir>/tracking/mlflow.json`: the run this run directory logs to, reused on resume. */
+const StoredRun = Schema.Struct({ run_id: Schema.String, experiment_id: Schema.String, tracking_uri: Schema.String })
+
+const ExperimentResponse = Schema.Struct({ experiment: Schema.Struct({ experiment_id: Schema.String }) })
+const CreateExperimentResponse = Schema.Struct({ experiment_id: Schema.String })
+const CreateRunResponse = Schema.Struct({ run: Schema.Struct({ info: Schema.Struct({ run_id: Schema.String }) }) })
+
+/** `tag` → {tag: "true"}, `key=value` → {key: value}. */
+const userTags = (tags: ReadonlyArray<string>): ReadonlyArray<MlflowKeyValue> =>
+  tags.map((tag) => {
+    const at = tag.indexOf("=")
+    return at > 0 ? { key: tag.slice(0, at), value: tag.slice(at + 1) } : { key: tag, value: "true" }
+  })
+
+/** Metrics and params of some calls in MLflow's shape; batch metrics get a `batch/` prefix (their step is the batch). */
+export const toLogBatch = (calls: ReadonlyArray<Call>): LogBatch => {
+  const metrics: Array<MlflowMetric> = []
+  const params = new Map<string, string>()
+  for (const call of calls) {
+    if (call._tag === "params") {
+      for (const [key, value] of Object.entries(call.params)) params.set(key, clip(String(value), 6000))
+    } else if (call._tag === "metrics") {
+      for (const [name, value] of Object.entries(call.metrics)) {
+        metrics.push({
+          key: call.kind === "batch" ? `batch/${name}` : name,
+          value: Number.isFinite(value) ? value : String(value),
+          timestamp: Math.round(call.time),
+          step: call.step
+        })
+      }
+    }
+  }
+  return { metrics, params: [...params].map(([key, value]) => ({ key, value })), tags: [] }
+}
+
+/** Credentials from MLFLOW_TRACKING_TOKEN (bearer) or MLFLOW_TRACKING_USERNAME/PASSWORD (basic). */
+const authHeaders = Effect.gen(function*() {
+  const headers: Record<string, string> = {}
+  const token = yield* Config.option(Config.redacted("MLFLOW_TRACKING_TOKEN"))
+  const user = yield* Config.option(Config.string("MLFLOW_TRACKING_USERNAME"))
+  const password = yield* Config.option(Config.redacted("MLFLOW_TRACKING_PASSWORD"))
+  if (Option.isSome(token)) headers.authorization = `Bearer ${Redacted.value(token.value)}`
+  else if (Option.isSome(user) && Option.isSome(password)) {
+    const basic = Buffer.from(`${user.value}:${Redacted.value(password.value)}`).toString("base64")
+    headers.authorization = `Basic ${basic}`
+  }
+  return headers
+}).pipe(Effect.orElseSucceed((): Record<string, string> => ({})))
+
+/**
+ * MLflow over its REST 2.0 API: finds or creates the experiment, creates the run (or reuses the one
+ * in `tracking/mlflow.json` on resume), logs params and metrics with runs/log-batch, and sets the
+ * final status. Histograms and text have no MLflow REST equivalent and are not sent.
+ */
+export const mlflowSpec = (
+  info: RunInfo,
+  options: MlflowOptions = {}
+): Effect.Effect<SinkSpec, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const envUri = yield* Config.option(Config.string("MLFLOW_TRACKING_URI")).pipe(Effect.orElseSucceed(Option.none))
+    const uri = options.uri ?? Option.getOrUndefined(envUri)
+    const headers = yield* authHeaders
+    const timeoutMs = options.requestTimeoutMs ?? 10_000
+    const storeFile = path.join(info.runDir, "tracking", "mlflow.json")
+
+    const call = (method: "GET" | "POST", endpoint: string, body?: unknown): Effect.Effect<JsonResponse, TrackerError> =>
+      fetchJson("mlflow", endpoint, {
+        method,
+        url: `${(uri ?? "").replace(/\/+$/, "")}/api/2.0/mlflow/${endpoint}`,
+        headers,
+        body,
+        timeoutMs
+      })
+    const post = (endpoint: string, body: unknown) => Effect.flatMap(call("POST", endpoint, body), ensureOk("mlflow", endpoint))
+
+    const experimentId = Effect.gen(function*() {
+      const name = encodeURIComponent(info.experiment)
+      const found = yield* call("GET", `experiments/get-by-name?experiment_name=${name}`)
+      if (found.status >= 200 && found.status < 300) {
+        return (yield* decodeBody("mlflow", "experiments/get-by-name", ExperimentResponse)(found)).experiment.experiment_id
+      }
+      if (found.status !== 404) yield* ensureOk("mlflow", "experiments/get-by-name")(found)
+      const created = yield* call("POST", "experiments/create", { name: info.experiment })
+      if (created.status >= 200 && created.status < 300) {
+        return (yield* decodeBody("mlflow", "experiments/create", CreateExperimentResponse)(created)).experiment_id
+      }
+      // Another run of the sweep may have created it meanwhile.
+      const again = yield* Effect.flatMap(
+        call("GET", `experiments/get-by-name?experiment_name=${name}`),
+        ensureOk("mlflow", "experiments/get-by-name")
+      )
+      return (yield* decodeBody("mlflow", "experiments/get-by-name", ExperimentResponse)(again)).experiment.experiment_id
+    })
+
+    const storedRun = Effect.gen(function*() {
+      if (!info.resumed || !(yield* fs.exists(storeFile))) return Option.none()
+      const text = yield* fs.readFileString(storeFile)
+      return Schema.decodeUnknownOption(Schema.parseJson(StoredRun))(text)
+    }).pipe(Effect.orElseSucceed(() => Option.none()))
+
+    const open = Effect.gen(function*() {
+      if (uri === undefined) {
+        return yield* new TrackerError({ backend: "mlflow", reason: "MLFLOW_TRACKING_URI is not set" })
+      }
+      if (!/^https?:\/\//.test(uri)) {
+        return yield* new TrackerError({ backend: "mlflow", reason: `${uri}: only http(s) tracking servers are supported` })
+      }
+      const now = yield* Clock.currentTimeMillis
+      const stored = yield* storedRun
+      let runId: string
+      if (Option.isSome(stored) && stored.value.tracking_uri === uri) {
+        runId = stored.value.run_id
+        yield* post("runs/update", { run_id: runId, status: "RUNNING" })
+      } else {
+        const experiment_id = yield* experimentId
+        const tags = [
+          { key: "mlflow.runName", value: info.runName },
+          { key: "mlflow.source.name", value: "lstm-pipeline" },
+          ...(info.configText === "" ? [] : [{ key: "mlflow.note.content", value: clip("```yaml\n" + info.configText + "\n```", 5000) }]),
+          ...userTags(info.tags)
+        ]
+        const created = yield* Effect.flatMap(
+          post("runs/create", { experiment_id, run_name: info.runName, start_time: now, tags }),
+          decodeBody("mlflow", "runs/create", CreateRunResponse)
+        )
+        runId = created.run.info.run_id
+        const record = JSON.stringify({ run_id: runId, experiment_id, tracking_uri: uri }, null, 2)
+        const failStore = toTrackerError("mlflow", storeFile)
+        yield* fs.makeDirectory(path.dirname(storeFile), { recursive: true }).pipe(Effect.mapError(failStore))
+        yield* fs.writeFileString(`${storeFile}.tmp`, record).pipe(Effect.mapError(failStore))
+        yield* fs.rename(`${storeFile}.tmp`, storeFile).pipe(Effect.mapError(failStore))
+      }
+      const logBatch = (batch: LogBatch) =>
+        Effect.forEach(splitLogBatch(batch), (part) => post("runs/log-batch", { run_id: runId, ...part }), {
+          discard: true
+        })
+      // The run's params go out with the first write (a failure there must not disable the run).
+      let pending: ReadonlyArray<Call> = [{ _tag: "params", params: info.params, time: now }]
+      const write = (calls: ReadonlyArray<Call>) =>
+        Effect.suspend(() => {
+          const all = [...pending, ...calls]
+          pending = []
+          return all.length === 0 ? Effect.void : logBatch(toLogBatch(all))
+        })
+      return {
+        write,
+        flush: write([]),
+        close: (status: RunStatus) =>
+          Effect.flatMap(Clock.currentTimeMillis, (end) =>
+            post("runs/update", { run_id: runId, status: mlflowStatus(status), end_time: end }))
+      }
+    })
+
+    return { name: "mlflow", remote: true, accepts: ["params", "metrics"], open }
+  })
+
+/** Logs to an MLflow tracking server (REST 2.0); never blocks or fails the run. */
+export const layerMlflow = (
+  info: RunInfo,
+  options: MlflowOptions & FanOutOptions = {}
+): Layer.Layer<Tracker, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.unwrapEffect(Effect.map(mlflowSpec(info, options), (spec) => layerFromSpecs([spec], options)))

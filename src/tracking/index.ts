@@ -1,0 +1,12 @@
+/** Run tracking: the Tracker tag, its backends, and the fan-out over them. */
+export * from "./Tracker.js"
+export { layerConsole, formatMetric } from "./Console.js"
+export { type FanOutOptions, layerFromSpecs, makeFanOut } from "./FanOut.js"
+export { layerJsonl, type ResumePositions, truncateJsonlAfter } from "./Jsonl.js"
+export { layerFromNames, type TrackerName, trackerNames, type TrackingOptions } from "./layerFromNames.js"
+export { layerMemory, makeMemory, type MemoryRecord, type MemoryTracker } from "./Memory.js"
+export { layerMlflow, type MlflowOptions } from "./Mlflow.js"
+export { type Call, type Sink, type SinkSpec, TrackerError } from "./Sink.js"
+export { statusFromExit } from "./status.js"
+export { layerTensorBoard, type TensorBoardOptions } from "./TensorBoard.js"
+export { layerWandb, type WandbOptions } from "./Wandb.js"
