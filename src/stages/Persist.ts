@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { type Dataset, DatasetManifest } from "../data/Dataset.js"
 import { modelArtifacts } from "../model/artifacts.js"
+import { EvalReport, type Evaluation, predictionsCsv } from "./Evaluate.js"
 import type { Stage } from "./Stage.js"
 import type { TrainedModel } from "./Train.js"
 
@@ -8,9 +9,10 @@ import type { TrainedModel } from "./Train.js"
 export interface PersistInput {
   readonly dataset: Dataset
   readonly model: TrainedModel
+  readonly evaluation: Evaluation
 }
 
-/** Files of the exported model directory (`model/` in the run directory). */
+/** Files persisted into the run directory, by path relative to it (`model/model.json`, `eval.json`, ...). */
 export interface PersistedModel {
   readonly files: ReadonlyArray<{ readonly name: string; readonly data: Uint8Array }>
 }
@@ -29,11 +31,12 @@ const encoder = new TextEncoder()
 
 /**
  * Build the tfjs Layers model from the trained weights and serialise it (`model.json` +
- * `weights.bin`), with the scaler and feature spec beside it.
+ * `weights.bin`), with the scaler and feature spec beside it, plus the evaluation's report and
+ * test forecasts: everything the run directory gets from the stages.
  */
 export const persist = (input: PersistInput) =>
   Effect.gen(function*() {
-    const { model, dataset } = input
+    const { model, dataset, evaluation } = input
     const artifacts = yield* Effect.tryPromise({
       try: () => modelArtifacts(model.spec, model.weights),
       catch: (e) => new ExportFailed({ reason: e instanceof Error ? e.message : String(e) })
@@ -45,14 +48,16 @@ export const persist = (input: PersistInput) =>
     })
     return {
       files: [
-        { name: "model.json", data: encoder.encode(artifacts.modelJson) },
-        { name: "weights.bin", data: artifacts.weights },
-        { name: "preprocessing.json", data: encoder.encode(JSON.stringify(preprocessing, null, 2) + "\n") }
+        { name: "model/model.json", data: encoder.encode(artifacts.modelJson) },
+        { name: "model/weights.bin", data: artifacts.weights },
+        { name: "model/preprocessing.json", data: encoder.encode(JSON.stringify(preprocessing, null, 2) + "\n") },
+        { name: "eval.json", data: encoder.encode(JSON.stringify(Schema.encodeSync(EvalReport)(evaluation.report), null, 2) + "\n") },
+        { name: "predictions/test.csv", data: encoder.encode(predictionsCsv(evaluation.testPredictions)) }
       ]
     } satisfies PersistedModel
   })
 
-/** The Persist stage: cached on the trained model and dataset it exports. */
+/** The Persist stage: cached on the trained model, the dataset and the evaluation it exports. */
 export const Persist = <E, R>(
   run: (input: PersistInput) => Effect.Effect<PersistedModel, E, R>
 ): Stage<PersistInput, PersistedModel, E, R, unknown> => ({
@@ -60,10 +65,11 @@ export const Persist = <E, R>(
   version: 1,
   reads: () => ({}),
   run,
-  encode: (persisted) => ({ files: persisted.files, meta: {} }),
+  // cache file names are flat: "model/model.json" is stored as "model__model.json"
+  encode: (persisted) => ({ files: persisted.files.map((f) => ({ name: f.name.replaceAll("/", "__"), data: f.data })), meta: {} }),
   decode: (entry) =>
     Effect.map(
-      Effect.forEach(entry.names, (name) => Effect.map(entry.files(name), (data) => ({ name, data }))),
+      Effect.forEach(entry.names, (name) => Effect.map(entry.files(name), (data) => ({ name: name.replaceAll("__", "/"), data }))),
       (files) => ({ files })
     )
 })

@@ -1,5 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Context, Effect, Exit, Option } from "effect"
 import { StageCache } from "../cache/StageCache.js"
 import { ConfigError } from "../config/ConfigError.js"
 import { decodeConfigText, type Override, renderConfig } from "../config/loadConfig.js"
@@ -13,9 +13,9 @@ import { signals } from "../run/signals.js"
 import { claimRunDir, resumeRunDir, type RunLocation, writeRunFile } from "../run/RunDir.js"
 import { buildSummary, hyperparameters, type RunSummary, summaryJson } from "../run/summary.js"
 import { truncateJsonlAfter } from "../tracking/Jsonl.js"
-import { layerFromNames } from "../tracking/layerFromNames.js"
+import { layerFromNames, type TrackerName, type TrackingOptions } from "../tracking/layerFromNames.js"
 import { type RunInfo, type RunStatus, Tracker } from "../tracking/Tracker.js"
-import { evaluate, Evaluate, type Evaluation, predictionsCsv } from "./Evaluate.js"
+import { evaluate, Evaluate, type Evaluation } from "./Evaluate.js"
 import { LoadConfig } from "./LoadConfig.js"
 import { persist, Persist } from "./Persist.js"
 import { predictWith } from "./predict.js"
@@ -24,6 +24,11 @@ import { modeFor, runStage, type StageRun } from "./runStage.js"
 import type { StageName } from "./Stage.js"
 import { engineKind, Train, train } from "./Train.js"
 import { loadCheckpointModel, resumePosition } from "./checkpointModel.js"
+
+/** Tracker backends added to the config's own: tests add an in-memory one to assert on what was logged. */
+export class ExtraTrackers extends Context.Reference<ExtraTrackers>()("lstm-pipeline/ExtraTrackers", {
+  defaultValue: (): { readonly names: ReadonlyArray<TrackerName>; readonly options: TrackingOptions } => ({ names: [], options: {} })
+}) {}
 
 /** What `pipeline run` and `pipeline stage` ask for. */
 export interface RunRequest {
@@ -92,7 +97,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
       stages
     })
 
-    const loadRun = yield* runStage(LoadConfig, { file: req.configFile, text, overrides: req.overrides }, {}, modeOf("load-config"), null, hint("load-config"))
+    const loadRun = yield* runStage(LoadConfig, { file: req.configFile, text, overrides: req.overrides }, {}, modeOf("load-config"), hint("load-config"))
     stages["load-config"] = loadRun
     const loaded = loadRun.output
     const config = loaded.config
@@ -107,7 +112,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
     const csvSha256 = config.data.source.kind === "csv"
       ? Option.getOrNull(Option.map(yield* Effect.option(sha256File(path.resolve(configDir, config.data.source.path))), (h) => h.sha256))
       : null
-    const dataRun = yield* runStage(PrepareData, { config, configDir, csvSha256 }, {}, modeOf("prepare-data"), null, hint("prepare-data"))
+    const dataRun = yield* runStage(PrepareData, { config, configDir, csvSha256 }, {}, modeOf("prepare-data"), hint("prepare-data"))
     stages["prepare-data"] = dataRun
     const dataset = dataRun.output
     if (req.only === "prepare-data") return done(null)
@@ -147,7 +152,6 @@ const pipelineBody = (req: RunRequest, text: string) =>
         config,
         { "prepare-data": dataRun.hash },
         resume !== null ? "force" : modeOf("train"),
-        null,
         hint("train")
       )
       stages.train = trainRun
@@ -166,7 +170,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
 
       const upstream = { train: trainRun.hash, "prepare-data": dataRun.hash }
       const evalStage = Evaluate((cfg) => evaluate({ config: cfg, dataset, predict: predictWith(model) }))
-      const evalRun = yield* runStage(evalStage, config, upstream, modeOf("evaluate"), null, hint("evaluate"))
+      const evalRun = yield* runStage(evalStage, config, upstream, modeOf("evaluate"), hint("evaluate"))
       stages.evaluate = evalRun
       const evaluation = evalRun.output
       const final: Record<string, number> = {}
@@ -177,11 +181,16 @@ const pipelineBody = (req: RunRequest, text: string) =>
       yield* tracker.logMetrics(final, model.state.history.length, "final")
       if (req.only === "evaluate") return { model, evaluation }
 
-      const persistRun = yield* runStage(Persist(persist), { dataset, model }, upstream, modeOf("persist"), null, hint("persist"))
+      const persistRun = yield* runStage(
+        Persist(persist),
+        { dataset, model, evaluation },
+        { ...upstream, evaluate: evalRun.hash },
+        modeOf("persist"),
+        hint("persist")
+      )
       stages.persist = persistRun
       if (location !== null) {
-        for (const file of persistRun.output.files) yield* writeRunFile(location.runDir, `model/${file.name}`, file.data)
-        yield* writeRunFile(location.runDir, "predictions/test.csv", predictionsCsv(evaluation.testPredictions))
+        for (const file of persistRun.output.files) yield* writeRunFile(location.runDir, file.name, file.data)
       }
       return { model, evaluation }
     })
@@ -213,7 +222,11 @@ const pipelineBody = (req: RunRequest, text: string) =>
         final: -1
       })
     }
-    const trackerLayer = layerFromNames(config.tracking.trackers, info, { tensorboard: { histogramEvery: config.tracking.histogram_every } })
+    const extra = yield* ExtraTrackers
+    const trackerLayer = layerFromNames([...config.tracking.trackers, ...extra.names], info, {
+      tensorboard: { histogramEvery: config.tracking.histogram_every },
+      ...extra.options
+    })
     const finishedRun = yield* body.pipe(
       Effect.provide(trackerLayer),
       Effect.onExit((exit) =>

@@ -41,13 +41,12 @@ export const runStage = <In, Out, E, R, DE, DR>(
   input: In,
   upstream: Readonly<Record<string, string>>,
   mode: CacheMode,
-  extraKey: unknown = null,
   buildHint = ""
 ) =>
   Effect.gen(function*() {
     const cache = yield* StageCache
     const progress = yield* Progress
-    const parts = { stage: stage.name, version: stage.version, config: { reads: stage.reads(input), extra: extraKey }, upstream }
+    const parts = { stage: stage.name, version: stage.version, config: stage.reads(input), upstream }
     const key = cache.keyOf(parts)
     const started = performance.now()
     const elapsed = () => (performance.now() - started) / 1000

@@ -1,0 +1,39 @@
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Override } from "../../src/config/loadConfig.js"
+import { layerSilent } from "../../src/progress/Progress.js"
+import { ExtraTrackers, type RunRequest, runPipeline } from "../../src/stages/Pipeline.js"
+import type { StageName } from "../../src/stages/Stage.js"
+import { makeMemory } from "../../src/tracking/Memory.js"
+
+/** A fresh output directory for one test. */
+export const tempDir = (prefix = "lstm-pipeline-"): string => mkdtempSync(join(tmpdir(), prefix))
+
+export const fixture = (name: string): string => join(import.meta.dirname, "..", "fixtures", "pipeline", name)
+
+/** Run the pipeline in-process with an in-memory tracker beside the config's own. */
+export const runInProcess = (
+  config: string,
+  overrides: ReadonlyArray<Override>,
+  options: Partial<Pick<RunRequest, "force" | "forceStages" | "only">> & { readonly forceStages?: ReadonlyArray<StageName> } = {}
+) => {
+  const memory = makeMemory()
+  const program = runPipeline({
+    configFile: config,
+    overrides,
+    force: options.force ?? false,
+    forceStages: options.forceStages ?? [],
+    dryRun: false,
+    only: options.only ?? null
+  }).pipe(
+    Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
+    Effect.provideService(ExtraTrackers, { names: ["memory"], options: { memory } })
+  )
+  return { memory, program }
+}
+
+/** `--output-dir` as an override. */
+export const outputDir = (dir: string): Override => ({ path: "output_dir", raw: dir, source: "--output-dir" })
