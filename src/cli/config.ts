@@ -1,8 +1,8 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
-import { configLeaves, loadConfig, renderConfig } from "../config/loadConfig.js"
-import { configArg, configOptions, overridesOf } from "./flags.js"
+import { configLeaves, configReference, loadConfig, renderConfig } from "../config/loadConfig.js"
+import { configArg, configOptions, flagsReference, overridesOf } from "./flags.js"
 
 const show = Command.make(
   "show",
@@ -27,8 +27,12 @@ const paths = Command.make("paths", {}, () =>
     Command.withDescription("List every config path, its type and what it does.")
   )
 
-/** `pipeline config show|paths`. */
+const docs = Command.make("docs", {}, () => Console.log(`${flagsReference()}\n\n${configReference()}`)).pipe(
+  Command.withDescription("Print the flag and config references as Markdown (the README's tables).")
+)
+
+/** `pipeline config show|paths|docs`. */
 export const configCommand = Command.make("config").pipe(
   Command.withDescription("Inspect configs."),
-  Command.withSubcommands([show, paths])
+  Command.withSubcommands([show, paths, docs])
 )

@@ -19,9 +19,9 @@ export const valueFlags = [
   { flag: "experiment", path: "experiment", description: "Experiment name (runs/<experiment>/)." },
   { flag: "run-name", path: "run_name", description: "Run directory name." },
   { flag: "gpu", path: "runtime.gpu", description: "GPU index; an error when there is no GPU." },
-  { flag: "device", path: "runtime.device", description: "auto | cpu | wasm | webgpu | tensorflow." },
+  { flag: "device", path: "runtime.device", description: "Backend: auto, cpu, wasm, webgpu or tensorflow." },
   { flag: "threads", path: "runtime.threads", description: "Engine worker threads (0 = cores)." },
-  { flag: "resume", path: "checkpoint.resume", description: "Continue from last | best | a checkpoint or run directory." },
+  { flag: "resume", path: "checkpoint.resume", description: "Continue from last, best, a checkpoint directory or a run directory." },
   { flag: "save-interval", path: "checkpoint.save_interval", description: "Checkpoint every N epochs." },
   { flag: "keep-last", path: "checkpoint.keep_last", description: "Periodic checkpoints kept." },
   { flag: "early-stopping-patience", path: "train.early_stopping.patience", description: "Epochs without improvement before stopping." },
@@ -31,7 +31,7 @@ export const valueFlags = [
 /** Repeatable flags that set a list. */
 export const listFlags = [
   { flag: "tags", path: "tags", description: "Tag recorded with the run (repeatable)." },
-  { flag: "tracker", path: "tracking.trackers", description: "Tracker backend: console | jsonl | tensorboard | mlflow | wandb (repeatable)." },
+  { flag: "tracker", path: "tracking.trackers", description: "Tracker backend: console, jsonl, tensorboard, mlflow or wandb (repeatable)." },
   { flag: "allow-config-change", path: "checkpoint.allow_config_change", description: "Config path allowed to differ on --resume (repeatable)." }
 ] as const satisfies ReadonlyArray<ValueFlag>
 
@@ -108,3 +108,17 @@ export const overridesOf = (options: ConfigOptions): { readonly overrides: Reado
 
 /** The stage names accepted on the command line. */
 export const isStageName = (name: string): name is StageName => (stageNames as ReadonlyArray<string>).includes(name)
+
+/** The named flags as a Markdown table (README section). */
+export const flagsReference = (): string =>
+  [
+    "| flag | config path | what it does |",
+    "| --- | --- | --- |",
+    ...valueFlags.map((f) => `| \`--${f.flag} <value>\` | \`${f.path}\` | ${f.description} |`),
+    ...listFlags.map((f) => `| \`--${f.flag} <value>\` | \`${f.path}\` | ${f.description} |`),
+    ...switchFlags.map((f) => `| \`--${f.flag}\` | \`${f.path}\` = \`${f.value}\` | ${f.description} |`),
+    "| `--set <path>=<value>` | any | Set any config path; typed by the schema; repeatable; unknown paths are rejected with a suggestion. |",
+    "| `--dry-run` | — | Print the resolved config (with provenance) and the plan; write nothing. |",
+    "| `--force` | — | Ignore the stage cache: run every stage. |",
+    "| `--force-stage <name>` | — | Ignore the cache for one stage (repeatable). |"
+  ].join("\n")

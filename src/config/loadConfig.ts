@@ -1,5 +1,5 @@
 import { FileSystem } from "@effect/platform"
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as YAML from "yaml"
 import { didYouMeanSuffix } from "../data/didYouMean.js"
 import { ConfigError } from "./ConfigError.js"
@@ -237,4 +237,16 @@ export const renderConfig = (loaded: LoadedConfig, withProvenance: boolean): str
     })
   }
   return doc.toString({ lineWidth: 0 })
+}
+
+/** The config reference as a Markdown table (README section, `pipeline config docs`). */
+export const configReference = (): string => {
+  const defaults: unknown = Schema.encodeSync(TrainConfig)(Schema.decodeUnknownSync(TrainConfig)({}))
+  const cell = (text: string) => text.replaceAll("|", "\\|")
+  const rows = configLeaves.map((leaf) => {
+    const value = Option.getOrElse(leaf.defaultValue, () => getPath(defaults, leaf.path.split(".")))
+    const shown = value === undefined ? "—" : `\`${JSON.stringify(value)}\``
+    return `| \`${leaf.path}\` | ${cell(leaf.type.text)} | ${cell(shown)} | ${cell(leaf.description)} |`
+  })
+  return ["| path | type | default | description |", "| --- | --- | --- | --- |", ...rows].join("\n")
 }

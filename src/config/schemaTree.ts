@@ -15,6 +15,8 @@ export interface ConfigLeaf {
   readonly path: string
   readonly type: LeafType
   readonly description: string
+  /** The `default` annotation, when the field has a default. */
+  readonly defaultValue: Option.Option<unknown>
 }
 
 /** Docs live in the `documentation` annotation so that validation messages stay Effect's own. */
@@ -54,6 +56,17 @@ const describe = (ast: AST.AST): string => {
   }
 }
 
+/** The first `default` annotation found walking down through wrappers. */
+const defaultOf = (ast: AST.AST): Option.Option<unknown> => {
+  let current: AST.AST = withoutUndefined(ast)
+  for (;;) {
+    const found = AST.getDefaultAnnotation(current)
+    if (Option.isSome(found)) return found
+    if (current._tag === "Transformation" || current._tag === "Refinement") current = current.from
+    else return Option.none()
+  }
+}
+
 const isInteger = (ast: AST.AST): boolean => {
   let current: AST.AST = withoutUndefined(ast)
   while (current._tag === "Refinement" || current._tag === "Transformation") {
@@ -71,9 +84,15 @@ export const propertiesOf = (ast: AST.AST): ReadonlyArray<AST.PropertySignature>
   const node = structural(ast)
   if (node._tag === "TypeLiteral") return node.propertySignatures
   if (node._tag === "Union") {
-    const seen = new Map<PropertyKey, AST.PropertySignature>()
-    for (const member of node.types) for (const p of propertiesOf(member)) if (!seen.has(p.name)) seen.set(p.name, p)
-    return [...seen.values()]
+    // a tagged union of structs: each key once, its type the union of the members' types
+    const byName = new Map<PropertyKey, Array<AST.PropertySignature>>()
+    for (const member of node.types) for (const p of propertiesOf(member)) byName.set(p.name, [...(byName.get(p.name) ?? []), p])
+    return [...byName.values()].map((ps) => {
+      if (ps.length === 1) return ps[0]!
+      const docs = [...new Set(ps.map((p) => describe(p.type)).filter((d) => d !== ""))].join(" ")
+      const type = AST.Union.make(ps.map((p) => withoutUndefined(p.type)), { [AST.DocumentationAnnotationId]: docs })
+      return new AST.PropertySignature(ps[0]!.name, type, ps.some((p) => p.isOptional), true)
+    })
   }
   return []
 }
@@ -125,7 +144,7 @@ export const leavesOf = (ast: AST.AST, prefix = ""): ReadonlyArray<ConfigLeaf> =
     const path = prefix === "" ? String(p.name) : `${prefix}.${String(p.name)}`
     return isStructLike(p.type)
       ? leavesOf(p.type, path)
-      : [{ path, type: leafType(p.type), description: describe(p.type) }]
+      : [{ path, type: leafType(p.type), description: describe(p.type), defaultValue: defaultOf(p.type) }]
   })
 
 /** Sections (struct-valued paths) with their descriptions, for documentation. */

@@ -11,7 +11,8 @@ const base = {
 
 /** The epoch with the lowest validation loss (else training loss); undefined without data. */
 export const bestEpochOf = (losses: ReadonlyArray<EpochLoss>): EpochLoss | undefined => {
-  const score = (l: EpochLoss) => l.validation ?? l.train
+  const validated = losses.some((l) => l.validation !== null)
+  const score = (l: EpochLoss) => (validated ? l.validation : l.train)
   return losses.reduce<EpochLoss | undefined>((best, l) => {
     const s = score(l)
     if (s === null) return best
@@ -99,7 +100,7 @@ export const forecastSpec = (rows: ReadonlyArray<PredictionRow>): TopLevelSpec =
       strokeDash: {
         field: "series",
         type: "nominal",
-        legend: null,
+        title: null,
         scale: { domain: ["actual", "predicted", "seasonal naive"], range: [[1, 0], [1, 0], [4, 3]] }
       }
     }

@@ -10,6 +10,8 @@ import { runsOnGpu } from "../device/select.js"
 import { sha256File } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
 import { signals } from "../run/signals.js"
+import { ensureWritableOutputDir } from "../run/outputDir.js"
+import { resumeCommand } from "../run/resumeCommand.js"
 import { claimRunDir, resumeRunDir, type RunLocation, writeRunFile } from "../run/RunDir.js"
 import { buildSummary, hyperparameters, type RunSummary, summaryJson } from "../run/summary.js"
 import { truncateJsonlAfter } from "../tracking/Jsonl.js"
@@ -52,13 +54,6 @@ export interface RunOutcome {
 const buildCommand = (req: RunRequest, stage: StageName): string =>
   `pipeline ${stage === "load-config" ? "run" : `stage ${stage}`} ${req.configFile}${req.overrides.map((o) => ` ${o.source === "--set" ? `--set ${o.path}=${o.raw}` : `${o.source} ${o.raw}`}`).join("")}`
 
-/** The command that continues this run after an interruption. */
-const resumeCommand = (req: RunRequest, location: RunLocation): string => {
-  const kept = req.overrides.filter((o) => !["checkpoint.resume", "run_name"].includes(o.path))
-  const flags = kept.map((o) => (o.source === "--set" ? ` --set ${o.path}=${o.raw}` : ` ${o.source} ${o.raw}`)).join("")
-  return `pipeline run ${req.configFile}${flags} --run-name ${location.runName} --resume last`
-}
-
 const runStatusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed"
 
@@ -78,6 +73,7 @@ export const runPipeline = Effect.fn("Pipeline.run")(function*(req: RunRequest) 
   )
   // decoded once up front for where the cache lives; LoadConfig then records it as a stage
   const peek = yield* decodeConfigText(req.configFile, text, req.overrides)
+  if (!req.dryRun) yield* ensureWritableOutputDir(peek.config.output_dir)
   const cacheRoot = path.resolve(peek.config.output_dir, ".cache")
   return yield* pipelineBody(req, text).pipe(Effect.provide(StageCache.layer(cacheRoot)))
 })
@@ -210,18 +206,20 @@ const pipelineBody = (req: RunRequest, text: string) =>
       tags: config.tags,
       resumed: location.existing
     }
-    yield* progress.note(`run directory: ${location.runDir}`)
-    signals.setResumeCommand(resumeCommand(req, location))
-    yield* writeRunFile(location.runDir, "config.yaml", renderConfig(loaded, true))
     if (resume !== null) {
+      // checked before anything in the run directory changes: a refused resume leaves it as it was
+      const position = yield* resumePosition(config, dataset, location.runDir, resume)
       // metric lines past the checkpoint would be written again: drop them before trackers open
-      const position = yield* resumePosition(config, location.runDir, resume)
+      // (batch lines are numbered by global step, epoch lines by the epoch they closed)
       yield* truncateJsonlAfter(path.join(location.runDir, "metrics.jsonl"), {
-        batch: position.step,
-        epoch: position.epoch - 1,
+        batch: position?.step ?? 0,
+        epoch: position === null ? 0 : position.epoch - 1,
         final: -1
       })
     }
+    yield* progress.note(`run directory: ${location.runDir}`)
+    signals.setResumeCommand(resumeCommand(req.configFile, req.overrides, location.runName))
+    yield* writeRunFile(location.runDir, "config.yaml", renderConfig(loaded, true))
     const extra = yield* ExtraTrackers
     const trackerLayer = layerFromNames([...config.tracking.trackers, ...extra.names], info, {
       tensorboard: { histogramEvery: config.tracking.histogram_every },

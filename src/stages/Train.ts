@@ -1,7 +1,6 @@
 import { Path } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { availableParallelism } from "node:os"
-import { diffPaths, toPlain } from "../cache/canonical.js"
 import * as CheckpointStore from "../checkpoint/CheckpointStore.js"
 import { packTensors, unpackTensors } from "../checkpoint/tensors.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
@@ -13,6 +12,7 @@ import { Progress } from "../progress/Progress.js"
 import { ResumeMismatch } from "../train/errors.js"
 import { type CheckpointKind, trainLoop } from "../train/loop.js"
 import { initialTrainState, TrainState } from "../train/TrainState.js"
+import { bestWeightsFor, guardDifferences, resumeGuard, resumePoint } from "./resume.js"
 import type { Stage } from "./Stage.js"
 
 /** The engine the config asks for, given where the math runs. */
@@ -57,24 +57,6 @@ export interface TrainedModel {
   readonly resumedFrom: string | null
 }
 
-/** What a checkpoint must match to be resumed: anything else that differs is refused. */
-const resumeGuard = (config: TrainConfig, dataset: Dataset, engine: string, threads: number) => ({
-  model: config.model,
-  data: config.data,
-  data_fingerprint: dataset.manifest.fingerprint,
-  train: config.train,
-  seed: config.seed,
-  engine,
-  threads
-})
-
-/** What the Train stage stores in a checkpoint's state.json. */
-export const CheckpointMeta = Schema.Struct({
-  train_state: TrainState,
-  guard: Schema.Unknown,
-  engine: Schema.String
-})
-
 /** Hex sha256 of tensors as stored (the summary's `weights_sha256`). */
 export const weightsSha256 = (weights: ReadonlyArray<NamedTensor>): string => sha256Hex(packTensors(weights).bytes)
 
@@ -100,7 +82,7 @@ export const train = (input: TrainInput) =>
       const threads = kind === "wasm" ? threadCount(config) : 1
       const spec = modelSpec(config, dataset)
       const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
-      const guard = resumeGuard(config, dataset, engine.name, threads)
+      const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
       const mode = config.train.early_stopping.mode
       const store = yield* CheckpointStore.make({
         dir: path.join(runDir, "checkpoints"),
@@ -111,25 +93,20 @@ export const train = (input: TrainInput) =>
       let start = initialTrainState(config.train.learning_rate)
       let bestWeights: ReadonlyArray<NamedTensor> | null = null
       let resumedFrom: string | null = null
-      if (input.resume !== null) {
-        const resolved = yield* store.resolve(input.resume)
-        for (const warning of resolved.warnings) yield* progress.note(`warning: ${warning}`)
-        const loaded = yield* store.load(resolved.path)
-        const meta = yield* Schema.decodeUnknown(CheckpointMeta)(loaded.meta).pipe(
-          Effect.mapError(() => new ResumeMismatch({ checkpoint: loaded.path, differences: ["state.json is not a training checkpoint of this version"] }))
-        )
-        const allowed = config.checkpoint.allow_config_change
-        const differences = diffPaths(meta.guard, toPlain(guard)).filter((line) => {
-          const changed = line.slice(0, line.indexOf(": "))
-          return !allowed.some((a) => changed === a || changed.startsWith(`${a}.`) || changed.startsWith(`${a}[`))
-        })
+      const point = input.resume === null ? null : yield* resumePoint(store, input.resume)
+      if (input.resume !== null && point === null) {
+        yield* progress.note(`no checkpoint in ${store.dir} yet: training this run from the start`)
+      }
+      if (point !== null) {
+        for (const warning of point.warnings) yield* progress.note(`warning: ${warning}`)
+        const { loaded, meta } = point
+        const differences = guardDifferences(meta.guard, guard, config.checkpoint.allow_config_change)
         if (differences.length > 0) return yield* new ResumeMismatch({ checkpoint: loaded.path, differences })
         yield* engine.setState({ weights: loaded.weights, optimizerStep: meta.train_state.step, slots: loaded.optimizer })
         start = meta.train_state
-        if (start.best_epoch > 0) {
-          const best = yield* Effect.either(store.load(path.join(runDir, "checkpoints", "best")))
-          bestWeights = Either.isRight(best) ? best.right.weights : null
-        }
+        const best = yield* bestWeightsFor(store, point)
+        if (best.missing !== null && config.train.early_stopping.restore_best) yield* progress.note(`warning: ${best.missing}`)
+        bestWeights = best.weights
         resumedFrom = loaded.path
         yield* progress.note(
           `resuming from ${loaded.path} (epoch ${start.epoch}, batch ${start.batch_in_epoch}, step ${start.step})`

@@ -1,11 +1,12 @@
 import { Path } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import * as CheckpointStore from "../checkpoint/CheckpointStore.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import type { Dataset } from "../data/Dataset.js"
 import type { ModelSpec, NamedTensor } from "../engine/types.js"
 import { ResumeMismatch } from "../train/errors.js"
-import { CheckpointMeta, modelSpec } from "./Train.js"
+import { guardDifferences, resumeGuard, resumePoint } from "./resume.js"
+import { modelSpec } from "./Train.js"
 
 const storeFor = (config: TrainConfig, runDir: string) =>
   Effect.flatMap(Path.Path, (path) =>
@@ -15,25 +16,27 @@ const storeFor = (config: TrainConfig, runDir: string) =>
       keepEveryEpochs: config.checkpoint.keep_every
     }))
 
-const loadResolved = (config: TrainConfig, runDir: string, ref: string) =>
+/**
+ * Checks a `--resume` before anything in the run directory is touched: the checkpoint must exist,
+ * verify and match the config (engine and thread count are checked again once the engine is
+ * built). Gives where it stands (global step, epoch being run), or null when a `last` resume finds
+ * no checkpoint yet and the run starts over.
+ */
+export const resumePosition = (config: TrainConfig, dataset: Dataset, runDir: string, ref: string) =>
   Effect.gen(function*() {
-    const store = yield* storeFor(config, runDir)
-    const resolved = yield* store.resolve(ref)
-    const loaded = yield* store.load(resolved.path)
-    const meta = yield* Schema.decodeUnknown(CheckpointMeta)(loaded.meta).pipe(
-      Effect.mapError(() => new ResumeMismatch({ checkpoint: loaded.path, differences: ["state.json is not a training checkpoint of this version"] }))
-    )
-    return { loaded, meta }
+    const point = yield* resumePoint(yield* storeFor(config, runDir), ref)
+    if (point === null) return null
+    const guard = resumeGuard(config, dataset.manifest.fingerprint, "", 0)
+    const differences = guardDifferences(point.meta.guard, guard, config.checkpoint.allow_config_change, ["engine", "threads"])
+    if (differences.length > 0) return yield* new ResumeMismatch({ checkpoint: point.loaded.path, differences })
+    return { step: point.meta.train_state.step, epoch: point.meta.train_state.epoch }
   })
-
-/** Where a checkpoint stands (global step, epoch being run), read before trackers open. */
-export const resumePosition = (config: TrainConfig, runDir: string, ref: string) =>
-  Effect.map(loadResolved(config, runDir, ref), ({ meta }) => ({ step: meta.train_state.step, epoch: meta.train_state.epoch }))
 
 /** A checkpoint's weights as a model to evaluate (`--validate-only`). */
 export const loadCheckpointModel = (config: TrainConfig, dataset: Dataset, runDir: string, ref: string) =>
   Effect.gen(function*() {
-    const { loaded } = yield* loadResolved(config, runDir, ref)
+    const store = yield* storeFor(config, runDir)
+    const loaded = yield* store.load((yield* store.resolve(ref)).path)
     const spec = modelSpec(config, dataset)
     const model: { readonly spec: ModelSpec; readonly weights: ReadonlyArray<NamedTensor> } = { spec, weights: loaded.weights }
     return { path: loaded.path, model }

@@ -1,8 +1,7 @@
 import { Effect, type Layer } from "effect"
 import { layerFromSpecs } from "./FanOut.js"
 import type { Call, SinkSpec } from "./Sink.js"
-import type { RunStatus } from "./Tracker.js"
-import { type Tracker } from "./Tracker.js"
+import type { RunStatus, Tracker } from "./Tracker.js"
 
 /** Everything a memory tracker saw, for tests to assert on. */
 export interface MemoryRecord {
@@ -42,7 +41,11 @@ const copy = (call: Call): Call => {
 /** A fresh in-memory tracker: `Effect.provide(program, mem.layer)`, then assert on `mem.record`. */
 export const makeMemory = (): MemoryTracker => {
   const calls: Array<Call> = []
-  const record = { calls, flushes: 0, status: undefined as RunStatus | undefined }
+  const record: { calls: Array<Call>; flushes: number; status: RunStatus | undefined } = {
+    calls,
+    flushes: 0,
+    status: undefined
+  }
   const spec: SinkSpec = {
     name: "memory",
     remote: false,

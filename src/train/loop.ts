@@ -79,8 +79,12 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
     let bestWeights = input.bestWeights
     let lastCheckpoint: string | null = null
 
+    // metric lines up to the checkpoint's step reach the file first: a SIGKILL after the save
+    // then loses nothing the resumed run will not log again
     const save = (kind: CheckpointKind) =>
-      Effect.flatMap(engine.getState, (engineState) => input.checkpoints.save(kind, state, engineState)).pipe(
+      tracker.flush.pipe(
+        Effect.zipRight(engine.getState),
+        Effect.flatMap((engineState) => input.checkpoints.save(kind, state, engineState)),
         Effect.tap((path) => Effect.sync(() => (lastCheckpoint = path)))
       )
 
@@ -94,8 +98,11 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       const epoch = state.epoch
       if (state.batch_in_epoch === 0) state = { ...state, lr: scheduledRate(cfg, epoch, state.lr) }
       const order = epochOrder(train.n, config.seed, epoch, cfg.shuffle)
-      let started = performance.now()
+      const started = performance.now()
+      // checkpoint time is not training time
+      let savingMs = 0
       let samplesTimed = 0
+      const trainingSeconds = () => Math.max(0, performance.now() - started - savingMs) / 1000
 
       for (let b = state.batch_in_epoch; b < batches; b++) {
         const from = b * batchSize
@@ -106,28 +113,31 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
           yBuf.set(train.y.subarray(src * outputs, (src + 1) * outputs), i * outputs)
         }
         const batch = { x: xBuf.subarray(0, size * stride), y: yBuf.subarray(0, size * outputs), size }
+        // the step, the state that counts it and its metric line happen together or not at all, so
+        // an interrupt never leaves a step the checkpoint counts but metrics.jsonl lacks
         const result = yield* Effect.uninterruptible(
-          Effect.tap(engine.step(batch, state.lr), (r) =>
-            Effect.sync(() => {
-              state = {
-                ...state,
-                step: state.step + 1,
-                batch_in_epoch: b + 1,
-                epoch_loss_sum: state.epoch_loss_sum + r.loss * size,
-                epoch_loss_count: state.epoch_loss_count + size,
-                epoch_samples: state.epoch_samples + size
-              }
-            }))
+          Effect.gen(function*() {
+            const r = yield* engine.step(batch, state.lr)
+            state = {
+              ...state,
+              step: state.step + 1,
+              batch_in_epoch: b + 1,
+              epoch_loss_sum: state.epoch_loss_sum + r.loss * size,
+              epoch_loss_count: state.epoch_loss_count + size,
+              epoch_samples: state.epoch_samples + size
+            }
+            if (Number.isFinite(r.loss) && state.step % config.tracking.log_every_batches === 0) {
+              yield* tracker.logMetrics({ "train/loss": r.loss, lr: state.lr, grad_norm: r.gradNorm }, state.step, "batch")
+            }
+            return r
+          })
         )
         if (!Number.isFinite(result.loss)) {
           return yield* Effect.fail(new TrainingDiverged({ epoch, step: state.step, loss: result.loss, lastCheckpoint }))
         }
         samplesTimed += size
-        const elapsed = (performance.now() - started) / 1000
+        const elapsed = trainingSeconds()
         const samplesPerSec = elapsed > 0 ? samplesTimed / elapsed : 0
-        if (state.step % config.tracking.log_every_batches === 0) {
-          yield* tracker.logMetrics({ "train/loss": result.loss, lr: state.lr, grad_norm: result.gradNorm }, state.step, "batch")
-        }
         yield* progress.batch({
           epoch,
           epochs: cfg.epochs,
@@ -139,14 +149,13 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
           etaSeconds: eta(samplesPerSec)
         })
         if (config.checkpoint.save_interval_batches > 0 && state.step % config.checkpoint.save_interval_batches === 0) {
+          const saveStarted = performance.now()
           yield* save("periodic")
-          // checkpoint time is not training time
-          samplesTimed = 0
-          started = performance.now()
+          savingMs += performance.now() - saveStarted
         }
       }
 
-      const trainSeconds = (performance.now() - started) / 1000
+      const trainSeconds = trainingSeconds()
       const valLoss = yield* splitLoss(engine, val)
       const trainLoss = state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : Number.NaN
       const score = es.monitor === "val_loss" && valLoss !== null ? valLoss : trainLoss
@@ -163,23 +172,6 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       }
       const withoutImprovement = improved ? 0 : state.epochs_without_improvement + 1
       const stop = es.enabled && withoutImprovement > es.patience
-      state = {
-        ...state,
-        epoch: epoch + 1,
-        batch_in_epoch: 0,
-        epoch_loss_sum: 0,
-        epoch_loss_count: 0,
-        epoch_samples: 0,
-        lr: plateau.lr,
-        plateau_wait: plateau.wait,
-        best_score: improved ? score : state.best_score,
-        best_epoch: improved ? epoch : state.best_epoch,
-        epochs_without_improvement: withoutImprovement,
-        stopped_early: stop,
-        train_seconds: state.train_seconds + trainSeconds,
-        history: [...state.history, record]
-      }
-
       const epochMetrics: Record<string, number> = {
         "train/loss": trainLoss,
         lr: record.lr,
@@ -187,11 +179,36 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
         epoch_time_s: trainSeconds
       }
       if (valLoss !== null) epochMetrics["val/loss"] = valLoss
-      yield* tracker.logMetrics(epochMetrics, epoch, "epoch")
-      if (config.tracking.histogram_every > 0 && epoch % config.tracking.histogram_every === 0) {
-        const weights = (yield* engine.getState).weights
-        yield* tracker.logHistograms(Object.fromEntries(weights.map((w) => [w.name, w.data])), epoch)
-      }
+
+      // closing the epoch is one unit: a checkpoint never holds a closed epoch whose metric line,
+      // histograms or best weights were not written yet
+      yield* Effect.uninterruptible(Effect.gen(function*() {
+        state = {
+          ...state,
+          epoch: epoch + 1,
+          batch_in_epoch: 0,
+          epoch_loss_sum: 0,
+          epoch_loss_count: 0,
+          epoch_samples: 0,
+          lr: plateau.lr,
+          plateau_wait: plateau.wait,
+          best_score: improved ? score : state.best_score,
+          best_epoch: improved ? epoch : state.best_epoch,
+          epochs_without_improvement: withoutImprovement,
+          stopped_early: stop,
+          train_seconds: state.train_seconds + trainSeconds,
+          history: [...state.history, record]
+        }
+        yield* tracker.logMetrics(epochMetrics, epoch, "epoch")
+        if (config.tracking.histogram_every > 0 && epoch % config.tracking.histogram_every === 0) {
+          const weights = (yield* engine.getState).weights
+          yield* tracker.logHistograms(Object.fromEntries(weights.map((w) => [w.name, w.data])), epoch)
+        }
+        if (improved) {
+          bestWeights = copyTensors((yield* engine.getState).weights)
+          yield* save("best")
+        }
+      }))
       yield* progress.epoch({
         epoch,
         epochs: cfg.epochs,
@@ -204,10 +221,6 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
         etaSeconds: eta(samplesPerSec)
       })
 
-      if (improved) {
-        bestWeights = copyTensors((yield* engine.getState).weights)
-        yield* save("best")
-      }
       const periodic = config.checkpoint.save_interval > 0 && epoch % config.checkpoint.save_interval === 0
       if (periodic || stop || epoch === cfg.epochs) yield* save("periodic")
       if (stop) yield* progress.note(`early stopping: no improvement in ${es.monitor} for ${withoutImprovement} epochs (best epoch ${state.best_epoch})`)

@@ -43,13 +43,18 @@ export function packB(src: usize, dst: usize, K: i32, N: i32, trans: i32): void 
 export function mm(a: usize, b: usize, c: usize, bias: usize, M: i32, K: i32, N: i32, acc: i32): void {
   const ldc = <usize>N << 2
   const lda = <usize>K << 2
-  let i = 0
-  for (; i + 4 <= M; i += 4) {
-    const a0 = a + <usize>i * lda
-    const c0 = c + <usize>i * ldc
-    let bp = b
-    for (let j = 0; j < N; j += 8) {
-      const cp = c0 + (<usize>j << 2)
+  const M4 = M & ~3
+  const panel = <usize>K << 5
+  // blocks of MM_BLOCK rows; inside a block, each 8-column panel of B (K*32 bytes) stays in
+  // L1 while every 4-row tile of the block passes over it
+  for (let i0 = 0; i0 < M4; i0 += MM_BLOCK) {
+   const i1 = min(M4, i0 + MM_BLOCK)
+   for (let j = 0; j < N; j += 8) {
+    const bj = b + <usize>(j >> 3) * panel
+    for (let i = i0; i < i1; i += 4) {
+      const a0 = a + <usize>i * lda
+      const cp = c + <usize>i * ldc + (<usize>j << 2)
+      let bp = bj
       let x00: v128, x01: v128, x10: v128, x11: v128, x20: v128, x21: v128, x30: v128, x31: v128
       if (acc) {
         x00 = v128.load(cp); x01 = v128.load(cp, 16)
@@ -83,8 +88,9 @@ export function mm(a: usize, b: usize, c: usize, bias: usize, M: i32, K: i32, N:
       v128.store(cp + 2 * ldc, x20); v128.store(cp + 2 * ldc, x21, 16)
       v128.store(cp + 3 * ldc, x30); v128.store(cp + 3 * ldc, x31, 16)
     }
+   }
   }
-  for (; i < M; i++) {
+  for (let i = M4; i < M; i++) {
     const a0 = a + <usize>i * lda
     const c0 = c + <usize>i * ldc
     let bp = b
@@ -107,6 +113,8 @@ export function mm(a: usize, b: usize, c: usize, bias: usize, M: i32, K: i32, N:
     }
   }
 }
+
+const MM_BLOCK = 32
 
 /** Bytes of scratch that mmAtB needs for K and N. */
 export function atbScratchBytes(K: i32, N: i32): usize {

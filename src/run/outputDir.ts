@@ -1,0 +1,31 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
+import { writeErrorFrom } from "../fs/errors.js"
+import { RunDirError } from "./RunDir.js"
+
+/**
+ * Fails with a RunDirError (exit 2) unless `outputDir` is, or can be made, a writable directory.
+ * Checked before the first stage writes anything, so an unwritable `--output-dir` costs nothing
+ * and leaves nothing behind: only an empty probe file is created, and removed at once.
+ */
+export const ensureWritableOutputDir = Effect.fn("RunDir.ensureWritable")(function*(outputDir: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const dir = path.resolve(outputDir)
+  const probe = path.join(dir, `.write-probe-${process.pid}-${randomBytes(4).toString("hex")}`)
+  yield* Effect.gen(function*() {
+    yield* fs.makeDirectory(dir, { recursive: true })
+    yield* fs.writeFile(probe, new Uint8Array(0), { flag: "wx" })
+    yield* fs.remove(probe)
+  }).pipe(
+    Effect.mapError((error) => {
+      const written = writeErrorFrom(dir, error)
+      return new RunDirError({
+        path: dir,
+        message: `cannot write to the output directory ${dir}: ${written.reason}.`,
+        fix: `${written.hint} (--output-dir sets it)`
+      })
+    })
+  )
+})
