@@ -10,7 +10,13 @@
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { decodeConfigText } from "../config/loadConfig.js"
+import type { Split } from "../data/Dataset.js"
+import { layerSilent } from "../progress/Progress.js"
+import { makeMemory } from "../tracking/Memory.js"
+import { trainLoop } from "../train/loop.js"
+import { initialTrainState } from "../train/TrainState.js"
 import { makeEngine, type EngineOptions } from "../engine/Engine.js"
 import { packageRoot } from "../engine/paths.js"
 import { Rng } from "../engine/random.js"
@@ -126,9 +132,10 @@ const main = Effect.gen(function* () {
   const tfjsSteps = intArg("tfjs-steps", 3)
   const torch = flag("no-torch") ? null : torchScript()
   if (!flag("no-torch") && torch === null) console.error("PyTorch not found (/usr/bin/python3 -c 'import torch' failed or torch_lstm.py missing): skipping it")
+  const referenceMs = new Map<number, number>()
   for (const w of workloads) {
     const batch = batchOf(w)
-    const engineMs = new Map<number, number>()
+    const engineMs = w.name === "reference" ? referenceMs : new Map<number, number>()
     for (const threads of threadList) {
       const r = yield* timeEngine({ kind: "wasm", simd: simdArg, spec: specOf(w), optimizer: adam, seed: 1, threads }, batch, warmup, steps)
       engineMs.set(threads, r.ms)
@@ -153,7 +160,55 @@ const main = Effect.gen(function* () {
       }
     }
   }
+  if (!flag("no-pipeline")) {
+    for (const threads of threadList) yield* pipelineThroughput(threads, referenceMs.get(threads))
+  }
 })
+
+/**
+ * The pipeline's own training throughput on the reference workload: the real loop (shuffling,
+ * batch assembly, validation, tracker and progress calls, checkpoints off) over 4096 windows.
+ */
+const pipelineThroughput = (threads: number, engineMs: number | undefined) =>
+  Effect.gen(function* () {
+    const w = WORKLOADS.find((x) => x.name === "reference")!
+    const yaml = `
+data: { lookback: ${w.seq} }
+model: { layers: ${w.layers}, hidden_size: ${w.hidden} }
+train: { epochs: 3, batch_size: ${w.batch}, clip_norm: null, early_stopping: { enabled: false } }
+checkpoint: { save_interval: 0 }
+runtime: { threads: ${threads} }
+tracking: { histogram_every: 0 }
+`
+    const { config } = yield* decodeConfigText("bench.yaml", yaml, [])
+    const rng = new Rng(3)
+    const split = (n: number): Split => {
+      const x = new Float32Array(n * w.seq * w.features)
+      for (let i = 0; i < x.length; i++) x[i] = rng.normal()
+      const y = new Float32Array(n)
+      for (let i = 0; i < n; i++) y[i] = rng.normal()
+      return { n, x, y, start: new Int32Array(n) }
+    }
+    const engine = yield* makeEngine({ kind: "wasm", spec: specOf(w), optimizer: adam, seed: 1, threads })
+    const memory = makeMemory()
+    const out = yield* trainLoop({
+      config,
+      train: split(4096),
+      val: split(256),
+      features: w.features,
+      engine,
+      start: initialTrainState(config.train.learning_rate),
+      bestWeights: null,
+      checkpoints: { save: () => Effect.succeed("") }
+    }).pipe(Effect.provide(Layer.merge(layerSilent, memory.layer)))
+    // the first epoch includes warm-up; report the later ones
+    const rate = median(out.state.history.slice(1).map((r) => r.samples_per_s))
+    const engineRate = engineMs === undefined ? undefined : (w.batch * 1000) / engineMs
+    console.log(JSON.stringify({
+      ...line(w, `pipeline-train-loop(${engine.name})`, threads, (w.batch * 1000) / rate),
+      ...(engineRate === undefined ? {} : { fraction_of_engine: Math.round((rate / engineRate) * 1000) / 1000 })
+    }))
+  }).pipe(Effect.scoped)
 
 Effect.runPromise(main).catch((e: unknown) => {
   console.error(e)

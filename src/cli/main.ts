@@ -3,12 +3,13 @@ import { configCommand } from "./config.js"
 import { devicesCommand } from "./devices.js"
 import { predictCommand } from "./predict.js"
 import { runCommand } from "./run.js"
+import { runsCommand } from "./runs.js"
 import { stageCommand } from "./stage.js"
 
 /** The `pipeline` command and its subcommands. */
 export const pipelineCommand = Command.make("pipeline").pipe(
   Command.withDescription("Train LSTM forecasters from one YAML file: typed, cached stages; checkpoints; tracking."),
-  Command.withSubcommands([runCommand, stageCommand, configCommand, predictCommand, devicesCommand])
+  Command.withSubcommands([runCommand, stageCommand, configCommand, predictCommand, runsCommand, devicesCommand])
 )
 
 /** Parse argv and run the chosen command. */

@@ -9,6 +9,7 @@ import { acquireDevice, selectDevice } from "../device/Device.js"
 import { runsOnGpu } from "../device/select.js"
 import { sha256File } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
+import { writeReport } from "../report/index.js"
 import { signals } from "../run/signals.js"
 import { ensureWritableOutputDir } from "../run/outputDir.js"
 import { resumeCommand } from "../run/resumeCommand.js"
@@ -249,6 +250,8 @@ const pipelineBody = (req: RunRequest, text: string) =>
       dataset
     })
     yield* writeRunFile(location.runDir, "summary.json", summaryJson(summary))
+    const report = yield* Effect.either(writeReport(location.runDir))
+    if (report._tag === "Left") yield* progress.note(`warning: the report could not be written: ${report.left.message}`)
     return done(location, finishedRun.evaluation, summary)
   })
 

@@ -1,0 +1,98 @@
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+/** What varies between fixture runs. */
+export interface FixtureRun {
+  readonly experiment: string
+  readonly run: string
+  readonly hiddenSize: number
+  readonly learningRate: number
+  readonly testRmse: number
+  /** false: a run that has config and metrics but no summary (yet). */
+  readonly finished?: boolean
+  /** How long ago its files were last written (minutes). */
+  readonly ageMinutes?: number
+  readonly epochs?: number
+}
+
+const config = (r: FixtureRun) => `# resolved config (value ← source)
+experiment: ${r.experiment} # ← configs/train.yaml
+run_name: ${r.run} # ← --run-name
+seed: 42 # ← default
+data:
+  source:
+    kind: dataset
+    name: us-births-1994-2003
+  lookback: 28
+  horizon: 1
+model:
+  layers: 2
+  hidden_size: ${r.hiddenSize} # ← --set model.hidden_size
+  dropout: 0
+train:
+  epochs: 60
+  batch_size: 64
+  learning_rate: ${r.learningRate}
+  schedule: { kind: reduce_on_plateau, factor: 0.5, patience: 4 }
+tracking:
+  trackers: [jsonl, tensorboard]
+`
+
+/** Write a realistic run directory: config.yaml, metrics.jsonl, predictions/test.csv and (when finished) summary.json. */
+export const writeRunFixture = (outputDir: string, r: FixtureRun): string => {
+  const dir = join(outputDir, r.experiment, r.run)
+  mkdirSync(join(dir, "predictions"), { recursive: true })
+  writeFileSync(join(dir, "config.yaml"), config(r))
+  const epochs = r.epochs ?? 8
+  const lines: Array<string> = []
+  let time = Date.parse("2024-05-01T10:00:00Z")
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let b = 1; b <= 3; b++) {
+      lines.push(JSON.stringify({ kind: "batch", step: (epoch - 1) * 3 + b, time: (time += 300), "train/loss": 1 / epoch + b / 100, lr: r.learningRate }))
+    }
+    // Validation improves until epoch 5, then overfits.
+    const val = 0.2 + Math.abs(epoch - 5) * 0.03 + r.testRmse / 10000
+    lines.push(JSON.stringify({ kind: "epoch", step: epoch, time, "train/loss": 0.6 / epoch, "val/loss": val, lr: r.learningRate, samples_per_s: 5200, epoch_time_s: 0.9 }))
+  }
+  writeFileSync(join(dir, "metrics.jsonl"), lines.join("\n") + "\n")
+  const csv = ["time,actual,predicted,seasonal_naive,last_value"]
+  for (let day = 0; day < 60; day++) {
+    const date = new Date(Date.UTC(2003, 9, 1 + day)).toISOString().slice(0, 10)
+    const actual = 11000 + 1500 * Math.sin((2 * Math.PI * day) / 7)
+    csv.push(`${date},${actual.toFixed(1)},${(actual + 150 * Math.cos(day)).toFixed(1)},${(actual + 400).toFixed(1)},${(actual - 300).toFixed(1)}`)
+  }
+  writeFileSync(join(dir, "predictions", "test.csv"), csv.join("\n") + "\n")
+  if (r.finished ?? true) {
+    const summary = {
+      experiment: r.experiment,
+      run: r.run,
+      status: "success",
+      started_at: `2024-05-01T10:0${r.hiddenSize % 10}:00Z`,
+      finished_at: "2024-05-01T10:15:00Z",
+      duration_s: 61.25,
+      best_epoch: 5,
+      epochs_completed: epochs,
+      device: "cpu",
+      engine: "fused-wasm-simd",
+      metrics: {
+        val: { mse: 250000, rmse: r.testRmse * 0.9, mae: r.testRmse * 0.7, mape: 3.1, smape: 3.05, r2: 0.91, directional_accuracy: 0.82 },
+        test: { mse: r.testRmse ** 2, rmse: r.testRmse, mae: r.testRmse * 0.75, mape: 3.4, smape: 3.3, r2: 1 - r.testRmse / 10000, directional_accuracy: 0.8 },
+        baselines: {
+          test: {
+            last_value: { rmse: 980.5, mae: 760.2, mape: 6.9 },
+            seasonal_naive: { rmse: 612.4, mae: 480.9, mape: 4.4 }
+          }
+        },
+        skill: { rmse_vs_seasonal_naive: 1 - r.testRmse / 612.4 }
+      },
+      hparams: { "model.hidden_size": r.hiddenSize, "train.learning_rate": r.learningRate }
+    }
+    writeFileSync(join(dir, "summary.json"), JSON.stringify(summary, null, 2))
+  }
+  const age = (r.ageMinutes ?? 60) * 60
+  const when = Date.now() / 1000 - age
+  for (const f of ["config.yaml", "metrics.jsonl", join("predictions", "test.csv"), ...(r.finished ?? true ? ["summary.json"] : [])]) {
+    utimesSync(join(dir, f), when, when)
+  }
+  return dir
+}

@@ -1,0 +1,93 @@
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { bestEpochOf, lossSpec, readEpochLosses, writeReport } from "../../src/report/index.js"
+import { writeRunFixture } from "./fixture.js"
+
+/** PNG signature and IHDR size. */
+const pngInfo = (bytes: Uint8Array) => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return {
+    signature: Array.from(bytes.subarray(0, 8)),
+    chunk: new TextDecoder().decode(bytes.subarray(12, 16)),
+    width: view.getUint32(16),
+    height: view.getUint32(20)
+  }
+}
+
+const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+describe("writeReport", () => {
+  it.live("renders loss and forecast PNGs and a self-contained report.html", () =>
+    Effect.gen(function*() {
+      const root = mkdtempSync(join(tmpdir(), "report-"))
+      const dir = writeRunFixture(root, { experiment: "births", run: "units-32", hiddenSize: 32, learningRate: 0.002, testRmse: 301.7 })
+      const { files } = yield* writeReport(dir)
+      expect(files).toEqual([join(dir, "plots", "loss.png"), join(dir, "plots", "forecast.png"), join(dir, "report.html")])
+      const images: Array<Uint8Array> = []
+      for (const name of ["loss.png", "forecast.png"]) {
+        const bytes = new Uint8Array(readFileSync(join(dir, "plots", name)))
+        images.push(bytes)
+        const info = pngInfo(bytes)
+        expect(info.signature).toEqual(pngSignature)
+        expect(info.chunk).toBe("IHDR")
+        // 2x zoom of a ~640-760 px wide chart with axes, title and legend.
+        expect(info.width).toBeGreaterThan(1000)
+        expect(info.width).toBeLessThan(2400)
+        expect(info.height).toBeGreaterThan(400)
+        expect(info.height).toBeLessThan(1200)
+        expect(bytes.length).toBeGreaterThan(10_000)
+      }
+      // No temp files left behind.
+      expect(readdirSync(join(dir, "plots")).sort()).toEqual(["forecast.png", "loss.png"])
+      const html = readFileSync(join(dir, "report.html"), "utf8")
+      expect(html).toContain("<title>births / units-32</title>")
+      for (const bytes of images) expect(html).toContain(`data:image/png;base64,${Buffer.from(bytes).toString("base64")}`)
+      expect(html).toMatch(/<th>test \(model\)<\/th><td>301\.7<\/td>/)
+      expect(html).toContain("test (seasonal naive)")
+      expect(html).toContain("rmse_vs_seasonal_naive")
+      expect(html).toMatch(/<th>best epoch<\/th><td>5<\/td>/)
+      expect(html).toMatch(/<th>model\.hidden_size<\/th><td>32<\/td>/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("an unfinished run gets the loss plot and a report saying so; bad predictions are an error", () =>
+    Effect.gen(function*() {
+      const root = mkdtempSync(join(tmpdir(), "report-"))
+      const dir = writeRunFixture(root, { experiment: "births", run: "live", hiddenSize: 16, learningRate: 0.01, testRmse: 400, finished: false })
+      writeFileSync(join(dir, "predictions", "test.csv"), "")
+      const { files } = yield* writeReport(dir)
+      expect(files.map((f) => f.slice(dir.length + 1))).toEqual(["plots/loss.png", "report.html"])
+      expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("No summary.json yet")
+
+      writeFileSync(join(dir, "predictions", "test.csv"), "time,actual\n1,2\n")
+      const exit = yield* Effect.exit(writeReport(dir))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/missing column\(s\) predicted, seasonal_naive, last_value/)
+      expect(existsSync(join(dir, "plots", "forecast.png"))).toBe(false)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("reads epoch losses (last line per epoch wins) and marks the best epoch", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "report-"))
+      const file = join(dir, "metrics.jsonl")
+      writeFileSync(file, [
+        { kind: "epoch", step: 1, "train/loss": 1, "val/loss": 0.9 },
+        { kind: "batch", step: 5, "train/loss": 3 },
+        { kind: "epoch", step: 2, "train/loss": 0.5, "val/loss": 0.4 },
+        { kind: "epoch", step: 2, "train/loss": 0.45, "val/loss": 0.35 },
+        { kind: "epoch", step: 3, "train/loss": 0.3, "val/loss": null }
+      ].map((l) => JSON.stringify(l)).join("\n") + "\n{\"kind\":\"ep")
+      const losses = yield* readEpochLosses(file)
+      expect(losses).toEqual([
+        { epoch: 1, train: 1, validation: 0.9 },
+        { epoch: 2, train: 0.45, validation: 0.35 },
+        { epoch: 3, train: 0.3, validation: null }
+      ])
+      expect(bestEpochOf(losses)?.epoch).toBe(2)
+      const spec = JSON.stringify(lossSpec(losses))
+      expect(spec).toContain("best epoch 2")
+    }).pipe(Effect.provide(NodeContext.layer)))
+})

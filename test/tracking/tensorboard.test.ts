@@ -1,0 +1,207 @@
+import { fromBinary } from "@bufbuild/protobuf"
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Data, Effect, Exit } from "effect"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Event, EventSchema } from "../../src/tracking/proto/gen/tensorboard/event_pb.js"
+import { DataType as HParamType, Status } from "../../src/tracking/proto/gen/tensorboard/hparams/api_pb.js"
+import { HParamsPluginDataSchema } from "../../src/tracking/proto/gen/tensorboard/hparams/plugin_data_pb.js"
+import type { Summary_Value } from "../../src/tracking/proto/gen/tensorboard/summary_pb.js"
+import { DataType } from "../../src/tracking/proto/gen/tensorboard/types_pb.js"
+import { histogramOf } from "../../src/tracking/histogram.js"
+import { layerTensorBoard, type RunInfo, Tracker } from "../../src/tracking/index.js"
+import { frameRecord, maskedCrc32c, readRecords, RecordCorrupt } from "../../src/tracking/tfrecord.js"
+
+const infoFor = (runDir: string, overrides: Partial<RunInfo> = {}): RunInfo => ({
+  experiment: "births",
+  runName: "units-32",
+  runDir,
+  params: { "model.units": 32, "train.optimizer": "adam", "data.scale": true },
+  configText: "model:\n  units: 32\n",
+  tags: ["sweep"],
+  resumed: false,
+  ...overrides
+})
+
+/** Every event of the single event file in `dir`, decoded after checking framing and both CRCs. */
+const eventsIn = (dir: string): ReadonlyArray<Event> => {
+  const files = readdirSync(dir).filter((f) => f.startsWith("events.out.tfevents."))
+  expect(files).toHaveLength(1)
+  expect(files[0]).toMatch(/^events\.out\.tfevents\.\d{10}\.[^.]+(\.[^.]+)*\.\d+\.\d+$/)
+  return readRecords(new Uint8Array(readFileSync(join(dir, files[0]!)))).map((r) => fromBinary(EventSchema, r))
+}
+
+const valuesOf = (events: ReadonlyArray<Event>): ReadonlyArray<{ step: number; value: Summary_Value }> =>
+  events.flatMap((e) => e.what.case === "summary" ? e.what.value.value.map((value) => ({ step: Number(e.step), value })) : [])
+
+const scalars = (events: ReadonlyArray<Event>, tag: string): ReadonlyArray<[number, number]> =>
+  valuesOf(events).flatMap(({ step, value }) =>
+    value.tag === tag && value.value.case === "simpleValue" ? [[step, value.value.value] as [number, number]] : []
+  )
+
+const hparamsData = (events: ReadonlyArray<Event>, tag: string) => {
+  const found = valuesOf(events).filter(({ value }) => value.tag === tag)
+  expect(found).toHaveLength(1)
+  const plugin = found[0]!.value.metadata?.pluginData
+  expect(plugin?.pluginName).toBe("hparams")
+  return fromBinary(HParamsPluginDataSchema, plugin!.content)
+}
+
+const training = Effect.gen(function*() {
+  const tracker = yield* Tracker
+  for (let step = 1; step <= 4; step++) {
+    yield* tracker.logMetrics({ "train/loss": 1 / step, lr: 0.01, grad_norm: step }, step, "batch")
+  }
+  for (let epoch = 1; epoch <= 2; epoch++) {
+    yield* tracker.logMetrics(
+      { "train/loss": 0.5 / epoch, "val/loss": 0.7 / epoch, lr: 0.01, samples_per_s: 1000, epoch_time_s: 1.5 },
+      epoch,
+      "epoch"
+    )
+    yield* tracker.logHistograms({
+      "lstm_1/kernel": new Float32Array([-1.5, -0.25, 0, 0.25, 0.5, 3, Number.NaN]),
+      "grad/lstm_1/kernel": new Float32Array([1e-3, 2e-3])
+    }, epoch)
+  }
+  yield* tracker.logText("model/summary", "LSTM(32) → Dense(1)", 2)
+  yield* tracker.logMetrics({ "test/rmse": 12.5, "test/mae": 9.75 }, 2, "final")
+})
+
+class Diverged extends Data.TaggedError("Diverged")<{}> {}
+
+describe("TFRecord framing", () => {
+  it("masks CRC32C as TensorFlow does and detects corruption", () => {
+    // CRC32C("123456789") is the standard check value 0xe3069283; TF masks it by rotating and adding.
+    const crc = 0xe3069283
+    expect(maskedCrc32c(new TextEncoder().encode("123456789"))).toBe((((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0)
+    expect(maskedCrc32c(new Uint8Array())).toBe(0xa282ead8)
+    const record = frameRecord(new TextEncoder().encode("hello"))
+    expect(record.length).toBe(8 + 4 + 5 + 4)
+    expect(new DataView(record.buffer).getBigUint64(0, true)).toBe(5n)
+    expect(readRecords(record).map((r) => new TextDecoder().decode(r))).toEqual(["hello"])
+    const corrupt = Uint8Array.from(record)
+    corrupt[13] ^= 1
+    expect(() => readRecords(corrupt)).toThrow(RecordCorrupt)
+    const badLength = Uint8Array.from(record)
+    badLength[0] = 6
+    expect(() => readRecords(badLength)).toThrow(/length CRC mismatch/)
+  })
+})
+
+describe("histogramOf", () => {
+  it("uses TF's default bucket edges and collapses empty runs", () => {
+    const h = histogramOf(new Float32Array([-1, 0, 0.5, 0.5, 2]))
+    expect(h.num).toBe(5)
+    expect(h.min).toBe(-1)
+    expect(h.max).toBe(2)
+    expect(h.sum).toBeCloseTo(2)
+    expect(h.sumSquares).toBeCloseTo(1 + 0.25 + 0.25 + 4)
+    expect(h.bucket.reduce((a, b) => a + b, 0)).toBe(5)
+    for (let i = 1; i < h.bucketLimit.length; i++) expect(h.bucketLimit[i]!).toBeGreaterThan(h.bucketLimit[i - 1]!)
+    // Each value lands in the first bucket whose upper limit exceeds it.
+    const bucketOf = (v: number) => h.bucketLimit.findIndex((limit) => v < limit)
+    expect(h.bucket[bucketOf(0.5)]).toBe(2)
+    expect(h.bucket[bucketOf(-1)]).toBe(1)
+    expect(h.bucket[bucketOf(0)]).toBe(1)
+    // Edges are TF's 1e-12 * 1.1^k: the one just above 0.5 is 1e-12 * 1.1^283.
+    expect(h.bucketLimit[bucketOf(0.5)]).toBeCloseTo(1e-12 * Math.pow(1.1, 283), 10)
+    expect(h.bucketLimit[h.bucketLimit.length - 1]).toBe(Number.MAX_VALUE)
+  })
+})
+
+describe("layerTensorBoard", () => {
+  it.live("writes Keras-style train/validation runs, histograms, text and HParams", () =>
+    Effect.gen(function*() {
+      const runDir = mkdtempSync(join(tmpdir(), "tb-"))
+      yield* Effect.provide(training, layerTensorBoard(infoFor(runDir), { histogramEvery: 2 }))
+      const root = join(runDir, "tensorboard")
+      const train = eventsIn(join(root, "train"))
+      const validation = eventsIn(join(root, "validation"))
+      const session = eventsIn(root)
+      for (const events of [train, validation, session]) {
+        expect(events[0]?.what).toEqual({ case: "fileVersion", value: "brain.Event:2" })
+      }
+
+      expect(scalars(train, "batch_loss").map(([s, v]) => [s, Number(v.toFixed(4))])).toEqual([
+        [1, 1], [2, 0.5], [3, 0.3333], [4, 0.25]
+      ])
+      expect(scalars(train, "batch_lr").map(([s]) => s)).toEqual([1, 2, 3, 4])
+      expect(scalars(train, "batch_grad_norm").map(([, v]) => v)).toEqual([1, 2, 3, 4])
+      expect(scalars(train, "epoch_loss").map(([s, v]) => [s, Number(v.toFixed(4))])).toEqual([[1, 0.5], [2, 0.25]])
+      expect(scalars(validation, "epoch_loss").map(([s, v]) => [s, Number(v.toFixed(4))])).toEqual([[1, 0.7], [2, 0.35]])
+      expect(scalars(train, "lr").map(([s]) => s)).toEqual([1, 2])
+      expect(scalars(train, "samples_per_s").map(([, v]) => v)).toEqual([1000, 1000])
+      expect(scalars(train, "epoch_time_s").map(([, v]) => v)).toEqual([1.5, 1.5])
+      expect(scalars(validation, "lr")).toEqual([])
+      expect(scalars(session, "test/rmse")).toEqual([[2, 12.5]])
+      expect(scalars(session, "test/mae")).toEqual([[2, 9.75]])
+
+      // histogramEvery: 2 → only epoch 2; NaN is left out.
+      const histos = valuesOf(train).filter(({ value }) => value.value.case === "histo")
+      expect(histos.map(({ step, value }) => [step, value.tag])).toEqual([[2, "lstm_1/kernel"], [2, "grad/lstm_1/kernel"]])
+      const kernel = histos[0]!.value.value
+      if (kernel.case !== "histo") throw new Error("not a histogram")
+      expect(kernel.value.num).toBe(6)
+      expect(kernel.value.min).toBe(-1.5)
+      expect(kernel.value.max).toBe(3)
+      expect(kernel.value.sum).toBeCloseTo(2)
+      expect(kernel.value.bucket.reduce((a, b) => a + b, 0)).toBe(6)
+      expect(kernel.value.bucketLimit).toHaveLength(kernel.value.bucket.length)
+
+      const texts = valuesOf(session).filter(({ value }) => value.metadata?.pluginData?.pluginName === "text")
+      expect(texts.map(({ value }) => value.tag)).toEqual(["config", "model/summary"])
+      const summaryText = texts[1]!.value.value
+      if (summaryText.case !== "tensor") throw new Error("text is not a tensor")
+      expect(summaryText.value.dtype).toBe(DataType.DT_STRING)
+      expect(new TextDecoder().decode(summaryText.value.stringVal[0])).toBe("LSTM(32) → Dense(1)")
+
+      const experiment = hparamsData(session, "_hparams_/experiment").data
+      if (experiment.case !== "experiment") throw new Error("no experiment")
+      expect(experiment.value.hparamInfos.map((h) => [h.name, h.type])).toEqual([
+        ["model.units", HParamType.FLOAT64],
+        ["train.optimizer", HParamType.STRING],
+        ["data.scale", HParamType.BOOL]
+      ])
+      const metricInfos = experiment.value.metricInfos.map((m) => [m.displayName, m.name?.group, m.name?.tag])
+      expect(metricInfos).toContainEqual(["test/rmse", "", "test/rmse"])
+      expect(metricInfos).toContainEqual(["val/loss", "validation", "epoch_loss"])
+      const start = hparamsData(session, "_hparams_/session_start_info").data
+      if (start.case !== "sessionStartInfo") throw new Error("no session start")
+      expect(start.value.hparams["model.units"]?.kind).toEqual({ case: "numberValue", value: 32 })
+      expect(start.value.hparams["train.optimizer"]?.kind).toEqual({ case: "stringValue", value: "adam" })
+      expect(start.value.hparams["data.scale"]?.kind).toEqual({ case: "boolValue", value: true })
+      expect(start.value.groupName).toMatch(/^[0-9a-f]{64}$/)
+      expect(start.value.startTimeSecs).toBeGreaterThan(1.6e9)
+      const end = hparamsData(session, "_hparams_/session_end_info").data
+      expect(end.case === "sessionEndInfo" && end.value.status).toBe(Status.SUCCESS)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("ends the HParams session as failure or unknown from the exit", () =>
+    Effect.gen(function*() {
+      const failedDir = mkdtempSync(join(tmpdir(), "tb-"))
+      const failed = yield* Effect.exit(
+        Effect.provide(Effect.zipRight(training, Effect.fail(new Diverged())), layerTensorBoard(infoFor(failedDir)))
+      )
+      expect(Exit.isFailure(failed)).toBe(true)
+      const failedEnd = hparamsData(eventsIn(join(failedDir, "tensorboard")), "_hparams_/session_end_info").data
+      expect(failedEnd.case === "sessionEndInfo" && failedEnd.value.status).toBe(Status.FAILURE)
+
+      const interruptedDir = mkdtempSync(join(tmpdir(), "tb-"))
+      yield* Effect.exit(Effect.provide(Effect.zipRight(training, Effect.interrupt), layerTensorBoard(infoFor(interruptedDir))))
+      const end = hparamsData(eventsIn(join(interruptedDir, "tensorboard")), "_hparams_/session_end_info").data
+      expect(end.case === "sessionEndInfo" && end.value.status).toBe(Status.UNKNOWN)
+      // Everything logged before the interrupt is on disk.
+      expect(scalars(eventsIn(join(interruptedDir, "tensorboard", "validation")), "epoch_loss")).toHaveLength(2)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("a resumed run appends new files without a second session start", () =>
+    Effect.gen(function*() {
+      const runDir = mkdtempSync(join(tmpdir(), "tb-"))
+      yield* Effect.provide(Effect.flatMap(Tracker, (t) => t.logMetrics({ "val/loss": 1 }, 3, "epoch")), layerTensorBoard(infoFor(runDir, { resumed: true })))
+      const session = eventsIn(join(runDir, "tensorboard"))
+      expect(valuesOf(session).map(({ value }) => value.tag)).toEqual(["_hparams_/session_end_info"])
+      expect(scalars(eventsIn(join(runDir, "tensorboard", "validation")), "epoch_loss")).toEqual([[3, 1]])
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
