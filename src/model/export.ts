@@ -28,13 +28,18 @@ const concat = (data: ArrayBuffer | ReadonlyArray<ArrayBuffer>): Uint8Array => {
   return out
 }
 
+/** A model serialised in memory: the `model.json` text and the `weights.bin` it names. */
+export interface ModelArtifacts {
+  readonly modelJson: string
+  readonly weights: Uint8Array
+}
+
 /**
- * Saves a LayersModel as `model.json` + `weights.bin` in `dir` (the tfjs layers-model format
- * tf.loadLayersModel reads), with pure @tensorflow/tfjs: each file is written to a temporary
- * name, fsynced, then renamed, weights first, so a reader never sees a torn model.
+ * Serialises a LayersModel in the tfjs layers-model format (`model.json` naming one
+ * `weights.bin`) without touching the disk, so the caller decides where and how atomically.
  */
-export const saveLayersModel = async (model: TfModule.LayersModel, dir: string): Promise<void> => {
-  await mkdir(dir, { recursive: true })
+export const serializeModel = async (model: TfModule.LayersModel): Promise<ModelArtifacts> => {
+  let captured: ModelArtifacts | undefined
   await model.save({
     save: async (artifacts) => {
       if (artifacts.weightSpecs === undefined || artifacts.weightData === undefined) throw new Error("model has no weights to save")
@@ -43,21 +48,36 @@ export const saveLayersModel = async (model: TfModule.LayersModel, dir: string):
         modelTopology: artifacts.modelTopology,
         format: "layers-model",
         generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
+        convertedBy: artifacts.convertedBy ?? "lstm-pipeline",
         weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs }]
       }
-      const suffix = `.tmp-${process.pid}`
-      await writeDurably(join(dir, WEIGHTS_BIN + suffix), weights)
-      await writeDurably(join(dir, MODEL_JSON + suffix), new TextEncoder().encode(JSON.stringify(json)))
-      await rename(join(dir, WEIGHTS_BIN + suffix), join(dir, WEIGHTS_BIN))
-      await rename(join(dir, MODEL_JSON + suffix), join(dir, MODEL_JSON))
+      captured = { modelJson: JSON.stringify(json), weights }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weights.byteLength } }
     }
-  }).catch(async (e: unknown) => {
-    await rm(join(dir, `${WEIGHTS_BIN}.tmp-${process.pid}`), { force: true })
-    await rm(join(dir, `${MODEL_JSON}.tmp-${process.pid}`), { force: true })
-    throw e
   })
+  if (captured === undefined) throw new Error("tfjs did not hand over the model artifacts")
+  return captured
+}
+
+/**
+ * Saves a LayersModel as `model.json` + `weights.bin` in `dir` (the tfjs layers-model format
+ * tf.loadLayersModel reads), with pure @tensorflow/tfjs: each file is written to a temporary
+ * name, fsynced, then renamed, weights first, so a reader never sees a torn model.
+ */
+export const saveLayersModel = async (model: TfModule.LayersModel, dir: string): Promise<void> => {
+  const { modelJson, weights } = await serializeModel(model)
+  await mkdir(dir, { recursive: true })
+  const suffix = `.tmp-${process.pid}`
+  try {
+    await writeDurably(join(dir, WEIGHTS_BIN + suffix), weights)
+    await writeDurably(join(dir, MODEL_JSON + suffix), new TextEncoder().encode(modelJson))
+    await rename(join(dir, WEIGHTS_BIN + suffix), join(dir, WEIGHTS_BIN))
+    await rename(join(dir, MODEL_JSON + suffix), join(dir, MODEL_JSON))
+  } catch (e: unknown) {
+    await rm(join(dir, WEIGHTS_BIN + suffix), { force: true })
+    await rm(join(dir, MODEL_JSON + suffix), { force: true })
+    throw e
+  }
 }
 
 interface SavedModelJson {

@@ -1,13 +1,18 @@
-import { Resvg } from "@resvg/resvg-js"
 import { Effect } from "effect"
-import * as vega from "vega"
-import { compile, type TopLevelSpec } from "vega-lite"
+import type { TopLevelSpec } from "vega-lite"
 import { ReportError } from "./ReportError.js"
+
+// the renderers load on first use, so commands that draw nothing (`--help`, `devices`) stay fast
+const renderers = async () => {
+  const [{ Resvg }, vega, { compile }] = await Promise.all([import("@resvg/resvg-js"), import("vega"), import("vega-lite")])
+  return { Resvg, vega, compile }
+}
 
 /** Render a Vega-Lite spec to PNG bytes: Vega-Lite → Vega → SVG (headless view) → PNG via resvg. */
 export const renderPng = (name: string, spec: TopLevelSpec, scale = 2): Effect.Effect<Uint8Array, ReportError> =>
   Effect.tryPromise({
     try: async () => {
+      const { Resvg, vega, compile } = await renderers()
       const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" })
       try {
         const svg = await view.toSVG()

@@ -7,6 +7,7 @@ import type { TrainConfig } from "../config/TrainConfig.js"
 import type { Dataset } from "../data/Dataset.js"
 import { acquireDevice, selectDevice } from "../device/Device.js"
 import { runsOnGpu } from "../device/select.js"
+import { EngineError } from "../engine/Engine.js"
 import { sha256File } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
 import { writeReport } from "../report/index.js"
@@ -275,7 +276,13 @@ const trainWithDevice = (
       } else {
         yield* progress.note(`device: cpu (${kind} engine)`)
       }
-      return yield* train({ config, dataset, runDir: location?.runDir ?? "", resume, deviceIsGpu: gpu })
+      const training = train({ config, dataset, runDir: location?.runDir ?? "", resume, deviceIsGpu: gpu })
+      // a tfjs backend that breaks mid-training (e.g. a GPU driver problem) is a training failure, not a bug here
+      return yield* kind === "tfjs"
+        ? training.pipe(Effect.catchAllDefect((defect) =>
+          new EngineError({ reason: `tfjs on ${selection.name} failed: ${defect instanceof Error ? defect.message : String(defect)}` })
+        ))
+        : training
     })
   )
 
