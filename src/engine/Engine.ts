@@ -124,7 +124,7 @@ export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, Engine
       step,
       predict,
       gradients,
-      getState: lock.withPermits(1)(Effect.sync(() => raw.getState())).pipe(Effect.withSpan("Engine.getState")),
+      getState: lock.withPermits(1)(Effect.promise(async () => raw.getState())).pipe(Effect.withSpan("Engine.getState")),
       setState
     }
     return engine

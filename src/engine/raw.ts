@@ -7,7 +7,8 @@ export interface RawEngine {
   readonly step: (batch: Batch, lr: number) => Promise<StepResult>
   readonly predict: (x: Float32Array, n: number) => Promise<Float32Array>
   readonly gradients: (batch: Batch) => Promise<{ readonly loss: number; readonly grads: ReadonlyArray<NamedTensor> }>
-  readonly getState: () => EngineState
+  /** Asynchronous where reading the weights is (GPU backends). */
+  readonly getState: () => EngineState | Promise<EngineState>
   readonly setState: (state: EngineState) => void
   readonly close: () => Promise<void>
 }

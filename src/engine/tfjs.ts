@@ -71,8 +71,10 @@ export const makeTfjsEngine = async (tf: Tf, spec: ModelSpec, optimizer: Optimiz
     return { loss: lossValue, gradNorm }
   }
 
-  const named = (tensors: ReadonlyArray<TfModule.Tensor>, suffix: string): Array<NamedTensor> =>
-    infos.map(({ name, shape }, i) => ({ name: `${name}${suffix}`, shape, data: Float32Array.from(tensors[i]!.dataSync()) }))
+  const named = async (tensors: ReadonlyArray<TfModule.Tensor>, suffix: string): Promise<Array<NamedTensor>> => {
+    const data = await Promise.all(tensors.map((t) => t.data()))
+    return infos.map(({ name, shape }, i) => ({ name: `${name}${suffix}`, shape, data: Float32Array.from(data[i]!) }))
+  }
 
   return {
     name: `tfjs-${tf.getBackend()}`,
@@ -96,15 +98,15 @@ export const makeTfjsEngine = async (tf: Tf, spec: ModelSpec, optimizer: Optimiz
     },
     gradients: async (batch) => {
       const { loss, grads } = lossAndGrads(batch)
-      const result = { loss: (await loss.data())[0]!, grads: named(grads, "") }
+      const result = { loss: (await loss.data())[0]!, grads: await named(grads, "") }
       loss.dispose()
       grads.forEach((g) => g.dispose())
       return result
     },
-    getState: (): EngineState => ({
-      weights: getKerasWeights(model, spec),
+    getState: async (): Promise<EngineState> => ({
+      weights: await getKerasWeights(model, spec),
       optimizerStep,
-      slots: optimizer.kind === "sgd" ? named(m, "/m") : [...named(m, "/m"), ...named(v, "/v")]
+      slots: optimizer.kind === "sgd" ? await named(m, "/m") : [...(await named(m, "/m")), ...(await named(v, "/v"))]
     }),
     setState: (state) => {
       setKerasWeights(tf, model, spec, state.weights)

@@ -52,9 +52,11 @@ export const setKerasWeights = (tf: Tf, model: TfModule.LayersModel, spec: Model
 }
 
 /** Reads the model's weights as Keras-layout named tensors (weightInfos names and order). */
-export const getKerasWeights = (model: TfModule.LayersModel, spec: ModelSpec): Array<NamedTensor> => {
+export const getKerasWeights = async (model: TfModule.LayersModel, spec: ModelSpec): Promise<Array<NamedTensor>> => {
   const values = model.getWeights()
   const infos = weightInfos(spec)
   if (values.length !== infos.length) throw new Error(`model has ${values.length} weights, spec expects ${infos.length}`)
-  return infos.map(({ name, shape }, i) => ({ name, shape, data: Float32Array.from(values[i]!.dataSync()) }))
+  // asynchronous reads: GPU backends (WebGPU) cannot read synchronously in Node
+  const data = await Promise.all(values.map((v) => v.data()))
+  return infos.map(({ name, shape }, i) => ({ name, shape, data: Float32Array.from(data[i]!) }))
 }

@@ -51,7 +51,7 @@ describe("Keras layout", () => {
     const model = buildKerasModel(tf, spec)
     const w = initialWeights(spec, 9)
     setKerasWeights(tf, model, spec, w)
-    const back = getKerasWeights(model, spec)
+    const back = await getKerasWeights(model, spec)
     for (const t of w) expect(byName(back, t.name).data).toEqual(t.data)
     expect(model.layers.map((l) => l.name)).toEqual(["lstm_1", "dropout_1", "lstm_2", "dropout_2", "dense"])
     model.dispose()

@@ -85,7 +85,7 @@ describe("training", () => {
           }, false, vars)
         })
       }
-      const want = getKerasWeights(model, spec)
+      const want = (yield* Effect.promise(() => getKerasWeights(model, spec)))
       const init = initialWeights(spec, 8)
       for (const t of want) {
         const got = byName(engine.state.weights, t.name).data
