@@ -26,7 +26,7 @@ typecheck: install
 
 test: build
 	npx tsc --noEmit -p .
-	npx vitest run --config test/vitest.config.ts
+	npx vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile=dist/test-results.json
 
 bench: build
 	node --experimental-wasm-relaxed-simd dist/bench.js
