@@ -7,6 +7,7 @@ import {
   fixture,
   metricSteps,
   oneTo,
+  referenceRun,
   requireBuild,
   run,
   runArgs,
@@ -24,10 +25,7 @@ let reference: { out: string; sha: string; bestEpoch: number; epochs: number; ne
 
 beforeAll(async () => {
   requireBuild()
-  const out = tempDir("early-ref")
-  const ended = await run(runArgs(config, out, "r"))
-  expect(ended.code, ended.stderr).toBe(0)
-  const summary = summaryOf(runDirOf(out))
+  const { out, summary } = await referenceRun(config, "early-ref", runDirOf)
   expect(summary.stopped_early).toBe(true)
   expect(summary.best_epoch).toBeLessThan(summary.epochs_completed)
   const periodic = checkpointNames(runDirOf(out)).filter((n) => n.startsWith("epoch-"))

@@ -165,3 +165,12 @@ export const copyOutput = (from: string, label: string): string => {
 /** The words of a POSIX shell command line as `shellWord` quotes them (plain words and '…'). */
 export const shellWords = (line: string): Array<string> =>
   Array.from(line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g), (m) => (m[1] !== undefined ? m[1].replaceAll(`'\\''`, "'") : m[2]!))
+
+/** Run `config` once, uninterrupted, as run `name`: the weights and metric steps every resumed run must match. */
+export const referenceRun = async (config: string, label: string, runDirOf: (out: string) => string) => {
+  const out = tempDir(label)
+  const ended = await run(runArgs(config, out, "r"))
+  if (ended.code !== 0) throw new Error(`the reference run failed (exit ${ended.code}):\n${ended.stderr}`)
+  const summary = summaryOf(runDirOf(out))
+  return { out, summary, sha: summary.weights_sha256 ?? "", steps: metricSteps(runDirOf(out)) }
+}

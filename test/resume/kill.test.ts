@@ -7,6 +7,7 @@ import {
   fixture,
   metricSteps,
   oneTo,
+  referenceRun,
   requireBuild,
   run,
   runArgs,
@@ -25,12 +26,8 @@ let reference: { sha: string; steps: Record<string, Array<number>> }
 
 beforeAll(async () => {
   requireBuild()
-  const out = tempDir("kill-ref")
-  const ended = await run(runArgs(config, out, "r"))
-  expect(ended.code, ended.stderr).toBe(0)
-  const summary = summaryOf(runDirOf(out))
-  expect(summary.weights_sha256).toMatch(/^[0-9a-f]{64}$/)
-  reference = { sha: summary.weights_sha256 ?? "", steps: metricSteps(runDirOf(out)) }
+  reference = await referenceRun(config, "kill-ref", runDirOf)
+  expect(reference.sha).toMatch(/^[0-9a-f]{64}$/)
   // the reference itself logs each batch step and each epoch exactly once
   const batches = reference.steps["batch"] ?? []
   expect(batches).toEqual(oneTo(batches.length))

@@ -6,6 +6,7 @@ import {
   checkpointProblem,
   fixture,
   metricSteps,
+  referenceRun,
   requireBuild,
   run,
   runArgs,
@@ -24,10 +25,7 @@ let reference: { sha: string; steps: Record<string, Array<number>> }
 
 beforeAll(async () => {
   requireBuild()
-  const out = tempDir("signals-ref")
-  const ended = await run(runArgs(config, out, "r"))
-  expect(ended.code, ended.stderr).toBe(0)
-  reference = { sha: summaryOf(runDirOf(out)).weights_sha256 ?? "", steps: metricSteps(runDirOf(out)) }
+  reference = await referenceRun(config, "signals-ref", runDirOf)
 }, 60_000)
 
 /**
