@@ -9,7 +9,10 @@ interface Kernels {
   readonly memory: WasmMemory
   readonly heapBase: () => number
   readonly packB: (src: number, dst: number, K: number, N: number, trans: number) => void
-  readonly mm: (a: number, b: number, c: number, bias: number, M: number, K: number, N: number, acc: number) => void
+  readonly mm: (a: number, b: number, c: number, bias: number, M: number, K: number, N: number, acc: number, scratch: number) => void
+  readonly mmScratchBytes: (K: number) => number
+  readonly catScratchBytes: (M: number, K: number) => number
+  readonly mmCat: (x: number, h: number, b: number, c: number, bias: number, M: number, K1: number, K2: number, N: number, scratch: number) => void
   readonly atbScratchBytes: (K: number, N: number) => number
   readonly mmAtB: (a: number, b: number, c: number, M: number, K: number, N: number, acc: number, scratch: number) => void
   readonly gatesForward: (z: number, cPrev: number, c: number, tc: number, h: number, B: number, U: number) => void
@@ -26,7 +29,7 @@ interface Kernels {
   readonly sgd: (w: number, g: number, m: number, n: number, lr: number, momentum: number) => void
 }
 
-const KERNEL_NAMES = ["heapBase", "packB", "mm", "atbScratchBytes", "mmAtB", "gatesForward", "gatesBackward", "colSum", "mulInto", "addInto", "scale", "sumSquares", "packInput", "dropoutMask", "head", "adam", "sgd"] as const
+const KERNEL_NAMES = ["heapBase", "packB", "mm", "mmScratchBytes", "catScratchBytes", "mmCat", "atbScratchBytes", "mmAtB", "gatesForward", "gatesBackward", "colSum", "mulInto", "addInto", "scale", "sumSquares", "packInput", "dropoutMask", "head", "adam", "sgd"] as const
 
 /** Compiles a kernels module from a .wasm file. */
 export const compileKernels = (path: string): WasmModule => new wasmApi.Module(readFileSync(path))
@@ -65,8 +68,8 @@ interface LayerBuffers {
 }
 
 interface LayerPacks {
-  kernel: number
-  recurrent: number
+  /** [kernel; recurrent kernel] as one [inp + up, 4up] operand (adjacent in the layout). */
+  fused: number
   recurrentT: number
   kernelT: number
 }
@@ -95,6 +98,8 @@ export class WasmCore {
   readonly grads: number
   private readonly slotM: number
   private readonly slotV: number
+  /** Where another chunk's gradients are copied before they are added (addGrads). */
+  private readonly gradsIn: number
   private readonly packs: Array<LayerPacks> = []
   private readonly scratch: number
   private readonly actBase: number
@@ -107,6 +112,7 @@ export class WasmCore {
   private dhTop = 0
   private dhRec = 0
   private dc = 0
+  private catScratch = 0
   private layers: Array<LayerBuffers> = []
   private f32: Float32Array
 
@@ -129,15 +135,15 @@ export class WasmCore {
     this.grads = take(P)
     this.slotM = take(P)
     this.slotV = take(P)
+    this.gradsIn = take(P)
     let scratchBytes = 0
     for (const L of this.layout.layers) {
       this.packs.push({
-        kernel: take(L.inp * 4 * L.up),
-        recurrent: take(L.up * 4 * L.up),
+        fused: take((L.inp + L.up) * 4 * L.up),
         recurrentT: take(4 * L.up * L.up),
         kernelT: take(4 * L.up * L.inp)
       })
-      scratchBytes = Math.max(scratchBytes, this.k.atbScratchBytes(L.inp, 4 * L.up), this.k.atbScratchBytes(L.up, 4 * L.up))
+      scratchBytes = Math.max(scratchBytes, this.k.atbScratchBytes(L.inp, 4 * L.up), this.k.atbScratchBytes(L.up, 4 * L.up), this.k.mmScratchBytes(L.inp), this.k.mmScratchBytes(4 * L.up), this.k.mmScratchBytes(L.up))
     }
     this.scratch = take(scratchBytes / 4)
     this.actBase = off
@@ -173,6 +179,8 @@ export class WasmCore {
     const maxUp = Math.max(...this.layout.layers.map((l) => l.up))
     this.dhRec = take(B * maxUp)
     this.dc = take(B * maxUp)
+    const maxK = Math.max(...this.layout.layers.map((l) => l.inp + l.up))
+    this.catScratch = take(this.k.catScratchBytes(B, maxK) / 4)
     const dropout = this.spec.dropout > 0
     this.layers = this.layout.layers.map((L, l) => {
       const z = take(T * B * 4 * L.up)
@@ -221,8 +229,7 @@ export class WasmCore {
       const p = this.packs[l]!
       const kern = this.params + L.kernel * 4
       const rec = this.params + L.recurrent * 4
-      this.k.packB(kern, p.kernel, L.inp, 4 * L.up, 0)
-      this.k.packB(rec, p.recurrent, L.up, 4 * L.up, 0)
+      this.k.packB(kern, p.fused, L.inp + L.up, 4 * L.up, 0)
       this.k.packB(rec, p.recurrentT, 4 * L.up, L.up, 1)
       if (l > 0) this.k.packB(kern, p.kernelT, 4 * L.up, L.inp, 1)
     })
@@ -240,13 +247,14 @@ export class WasmCore {
       const p = this.packs[l]!
       const G = 4 * L.up
       const xin = l === 0 ? this.x0 : this.layers[l - 1]!.y
-      // the input projection of every step at once, bias folded into the initial value
-      k.mm(xin, p.kernel, buf.z, this.params + L.bias * 4, T * B, L.inp, G, 0)
       const zStride = B * G * 4
       const hStride = B * L.up * 4
+      const xStride = B * L.inp * 4
+      const bias = this.params + L.bias * 4
       for (let t = 0; t < T; t++) {
         const zt = buf.z + t * zStride
-        if (t > 0) k.mm(buf.h + (t - 1) * hStride, p.recurrent, zt, 0, B, L.up, G, 1)
+        // z_t = bias + [x_t | h_{t-1}] @ [kernel; recurrent], one pass per step
+        k.mmCat(xin + t * xStride, t > 0 ? buf.h + (t - 1) * hStride : 0, p.fused, zt, bias, B, L.inp, L.up, G, this.catScratch)
         k.gatesForward(zt, t > 0 ? buf.c + (t - 1) * hStride : 0, buf.c + t * hStride, buf.tc + t * hStride, buf.h + t * hStride, B, L.up)
       }
       if (buf.mask !== 0) {
@@ -298,7 +306,7 @@ export class WasmCore {
       for (let t = T - 1; t >= 0; t--) {
         const dhIn = l === this.L - 1 ? (t === T - 1 ? dhTop : 0) : buf.dHin + t * hStride
         k.gatesBackward(buf.z + t * zStride, t > 0 ? buf.c + (t - 1) * hStride : 0, buf.tc + t * hStride, dhIn, t < T - 1 ? this.dhRec : 0, this.dc, buf.dG + t * zStride, B, L.up)
-        if (t > 0) k.mm(buf.dG + t * zStride, p.recurrentT, this.dhRec, 0, B, G, L.up, 0)
+        if (t > 0) k.mm(buf.dG + t * zStride, p.recurrentT, this.dhRec, 0, B, G, L.up, 0, this.scratch)
       }
       // weight gradients as single big matmuls over all (t, b) rows
       const xin = l === 0 ? this.x0 : this.layers[l - 1]!.y
@@ -307,7 +315,7 @@ export class WasmCore {
       k.colSum(buf.dG, this.grads + L.bias * 4, T * B, G, 0)
       if (l > 0) {
         const below = this.layers[l - 1]!
-        k.mm(buf.dG, p.kernelT, below.dHin, 0, T * B, G, L.inp, 0)
+        k.mm(buf.dG, p.kernelT, below.dHin, 0, T * B, G, L.inp, 0, this.scratch)
         if (below.mask !== 0) k.mulInto(below.dHin, below.dHin, below.mask, T * B * L.inp)
       }
     }
@@ -340,8 +348,12 @@ export class WasmCore {
   /** Adds another chunk's gradients into this core's gradients. */
   addGrads(g: Float32Array): void {
     const P = this.layout.size
+    // SIMD add in the module; the same f32 sums as the scalar loop, element by element
+    this.f32.set(g.subarray(0, P), this.gradsIn / 4)
+    const P4 = P & ~3
+    this.k.addInto(this.grads, this.gradsIn, P4)
     const gv = this.gradsView()
-    for (let i = 0; i < P; i++) gv[i] = gv[i]! + g[i]!
+    for (let i = P4; i < P; i++) gv[i] = gv[i]! + g[i]!
   }
 
   /** Global L2 norm of the gradients. */

@@ -128,13 +128,19 @@ const parsePredictions = (text: string): ReadonlyArray<PredictionRow> =>
 
 const decoder = new TextDecoder()
 
+/** Bump when Evaluate's output for the same inputs changes. */
+export const evaluateVersion = 1
+
+/** What Evaluate's cache key reads: the evaluation settings. */
+export const evaluateReads = (config: TrainConfig) => ({ eval: config.eval })
+
 /** The Evaluate stage: cached on the eval settings and the upstream model and data. */
 export const Evaluate = <E, R>(
   run: (config: TrainConfig) => Effect.Effect<Evaluation, E, R>
 ): Stage<TrainConfig, Evaluation, E, R, unknown> => ({
   name: "evaluate",
-  version: 1,
-  reads: (config) => ({ eval: config.eval }),
+  version: evaluateVersion,
+  reads: evaluateReads,
   run,
   encode: (evaluation) => ({
     files: [

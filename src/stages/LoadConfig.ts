@@ -22,7 +22,8 @@ const decoder = new TextDecoder()
 export const LoadConfig: Stage<ConfigSource, LoadedConfig, Effect.Effect.Error<ReturnType<typeof decodeConfigText>>, never, unknown> = {
   name: "load-config",
   version: 1,
-  reads: ({ overrides, text }) => ({ text, overrides: overrides.map((o) => [o.path, o.raw, o.source]) }),
+  // later overrides of the same path win, as when the config is decoded
+  reads: ({ overrides, text }) => ({ text, overrides: Object.fromEntries(overrides.map((o) => [o.path, o.raw])) }),
   run: ({ file, overrides, text }) => decodeConfigText(file, text, overrides),
   encode: (loaded) => ({
     files: [{ name: "config.json", data: JSON.stringify(Schema.encodeSync(Stored)(loaded)) }],

@@ -57,13 +57,19 @@ export const persist = (input: PersistInput) =>
     } satisfies PersistedModel
   })
 
+/** Bump when Persist's output for the same inputs changes. */
+export const persistVersion = 1
+
+/** Persist reads no config of its own: its key is its upstream outputs. */
+export const persistReads = {}
+
 /** The Persist stage: cached on the trained model, the dataset and the evaluation it exports. */
 export const Persist = <E, R>(
   run: (input: PersistInput) => Effect.Effect<PersistedModel, E, R>
 ): Stage<PersistInput, PersistedModel, E, R, unknown> => ({
   name: "persist",
-  version: 1,
-  reads: () => ({}),
+  version: persistVersion,
+  reads: () => persistReads,
   run,
   // cache file names are flat: "model/model.json" is stored as "model__model.json"
   encode: (persisted) => ({ files: persisted.files.map((f) => ({ name: f.name.replaceAll("/", "__"), data: f.data })), meta: {} }),

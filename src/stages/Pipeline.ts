@@ -19,14 +19,14 @@ import { buildSummary, hyperparameters, type RunSummary, summaryJson } from "../
 import { truncateJsonlAfter } from "../tracking/Jsonl.js"
 import { layerFromNames, type TrackerName, type TrackingOptions } from "../tracking/layerFromNames.js"
 import { type RunInfo, type RunStatus, Tracker } from "../tracking/Tracker.js"
-import { evaluate, Evaluate, type Evaluation } from "./Evaluate.js"
+import { evaluate, Evaluate, type Evaluation, evaluateReads, evaluateVersion } from "./Evaluate.js"
 import { LoadConfig } from "./LoadConfig.js"
-import { persist, Persist } from "./Persist.js"
+import { persist, Persist, persistReads, persistVersion } from "./Persist.js"
 import { predictWith } from "./predict.js"
 import { PrepareData } from "./PrepareData.js"
 import { modeFor, runStage, type StageRun } from "./runStage.js"
-import type { StageName } from "./Stage.js"
-import { engineKind, Train, train } from "./Train.js"
+import { type StageName, upstreamHashes } from "./Stage.js"
+import { engineKind, Train, train, trainReads, trainVersion } from "./Train.js"
 import { loadCheckpointModel, resumePosition } from "./checkpointModel.js"
 
 /** Tracker backends added to the config's own: tests add an in-memory one to assert on what was logged. */
@@ -88,6 +88,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
       req.only === null ? modeFor(name, req) : name === req.only ? "force" as const : "require" as const
     const hint = (name: StageName) => `build it with: ${buildCommand(req, name)}`
     const stages: Partial<Record<StageName, StageRun<unknown>>> = {}
+    const hashes = () => Object.fromEntries(Object.entries(stages).map(([name, run]) => [name, run.hash]))
     const done = (location: RunLocation | null, evaluation: Evaluation | null = null, summary: RunSummary | null = null): RunOutcome => ({
       location,
       summary,
@@ -95,21 +96,18 @@ const pipelineBody = (req: RunRequest, text: string) =>
       stages
     })
 
+    if (req.dryRun) {
+      yield* planRun(req, text)
+      return done(null)
+    }
     const loadRun = yield* runStage(LoadConfig, { file: req.configFile, text, overrides: req.overrides }, {}, modeOf("load-config"), hint("load-config"))
     stages["load-config"] = loadRun
     const loaded = loadRun.output
     const config = loaded.config
-    if (req.dryRun) {
-      yield* progress.note(renderConfig(loaded, true))
-      yield* planNote(config)
-      return done(null)
-    }
     if (req.only === "load-config") return done(null)
 
     const configDir = path.dirname(path.resolve(req.configFile))
-    const csvSha256 = config.data.source.kind === "csv"
-      ? Option.getOrNull(Option.map(yield* Effect.option(sha256File(path.resolve(configDir, config.data.source.path))), (h) => h.sha256))
-      : null
+    const csvSha256 = yield* csvHash(config, configDir)
     const dataRun = yield* runStage(PrepareData, { config, configDir, csvSha256 }, {}, modeOf("prepare-data"), hint("prepare-data"))
     stages["prepare-data"] = dataRun
     const dataset = dataRun.output
@@ -148,7 +146,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
       const trainRun = yield* runStage(
         trainStage,
         config,
-        { "prepare-data": dataRun.hash },
+        upstreamHashes("train", hashes())!,
         resume !== null ? "force" : modeOf("train"),
         hint("train")
       )
@@ -166,9 +164,8 @@ const pipelineBody = (req: RunRequest, text: string) =>
       }
       if (req.only === "train") return { model, evaluation: null }
 
-      const upstream = { train: trainRun.hash, "prepare-data": dataRun.hash }
       const evalStage = Evaluate((cfg) => evaluate({ config: cfg, dataset, predict: predictWith(model) }))
-      const evalRun = yield* runStage(evalStage, config, upstream, modeOf("evaluate"), hint("evaluate"))
+      const evalRun = yield* runStage(evalStage, config, upstreamHashes("evaluate", hashes())!, modeOf("evaluate"), hint("evaluate"))
       stages.evaluate = evalRun
       const evaluation = evalRun.output
       const final: Record<string, number> = {}
@@ -182,7 +179,7 @@ const pipelineBody = (req: RunRequest, text: string) =>
       const persistRun = yield* runStage(
         Persist(persist),
         { dataset, model, evaluation },
-        { ...upstream, evaluate: evalRun.hash },
+        upstreamHashes("persist", hashes())!,
         modeOf("persist"),
         hint("persist")
       )
@@ -286,10 +283,56 @@ const trainWithDevice = (
     })
   )
 
-const planNote = (config: TrainConfig) =>
+/**
+ * `--dry-run`: the resolved config with provenance, then per stage whether it would come from the
+ * cache or run, and why; nothing is written.
+ */
+const planRun = (req: RunRequest, text: string) =>
   Effect.gen(function*() {
+    const path = yield* Path.Path
+    const cache = yield* StageCache
     const progress = yield* Progress
-    yield* progress.note(`dry run: would train ${config.model.layers}×${config.model.hidden_size} LSTM for up to ${config.train.epochs} epochs; nothing written.`)
+    const loaded = yield* decodeConfigText(req.configFile, text, req.overrides)
+    const config = loaded.config
+    const configDir = path.dirname(path.resolve(req.configFile))
+    const csvSha256 = yield* csvHash(config, configDir)
+    yield* progress.note(renderConfig(loaded, true))
+    const reads: ReadonlyArray<readonly [StageName, number, unknown]> = [
+      ["load-config", LoadConfig.version, LoadConfig.reads({ file: req.configFile, text, overrides: req.overrides })],
+      ["prepare-data", PrepareData.version, PrepareData.reads({ config, configDir, csvSha256 })],
+      ["train", trainVersion, trainReads(config)],
+      ["evaluate", evaluateVersion, evaluateReads(config)],
+      ["persist", persistVersion, persistReads]
+    ]
+    const known: Partial<Record<StageName, string>> = {}
+    const lines = ["plan (dry run, nothing written):"]
+    for (const [name, version, slice] of reads) {
+      const forced = req.force || req.forceStages.includes(name)
+      const upstream = upstreamHashes(name, known)
+      if (upstream === undefined) {
+        lines.push(`  ▶ ${name.padEnd(12)} would run (an upstream stage runs first)`)
+        continue
+      }
+      const parts = { stage: name, version, config: slice, upstream }
+      const status = yield* cache.check(name, cache.keyOf(parts))
+      if (status._tag === "Hit" && !forced) {
+        known[name] = status.entry.outputHash
+        lines.push(`  ✓ ${name.padEnd(12)} cached`)
+      } else {
+        const reasons = forced ? ["forced"] : (yield* cache.explain(name, parts)).reasons
+        lines.push(`  ▶ ${name.padEnd(12)} would run (${reasons.join("; ")})`)
+      }
+    }
+    yield* progress.note(lines.join("\n"))
+  })
+
+/** Content hash of a CSV source, so that editing the file re-runs PrepareData; null otherwise. */
+const csvHash = (config: TrainConfig, configDir: string) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    if (config.data.source.kind !== "csv") return null
+    const hashed = yield* Effect.option(sha256File(path.resolve(configDir, config.data.source.path)))
+    return Option.getOrNull(Option.map(hashed, (h) => h.sha256))
   })
 
 /** Evaluate one checkpoint without training (`--resume X --validate-only`). */
@@ -302,7 +345,6 @@ const validateCheckpoint = (config: TrainConfig, dataset: Dataset, location: Run
     const name = path.basename(model.path)
     yield* writeRunFile(location.runDir, `validation/${name}.json`, JSON.stringify(evaluation.report, null, 2) + "\n")
     yield* progress.note(`validated ${model.path}`)
-    yield* progress.note(metricsTable(evaluation))
     return evaluation
   })
 

@@ -6,6 +6,29 @@ import type { DirFile } from "../fs/atomic.js"
 export const stageNames = ["load-config", "prepare-data", "train", "evaluate", "persist"] as const
 export type StageName = (typeof stageNames)[number]
 
+/** Which stages' output hashes key each stage (the edges of the pipeline graph). */
+export const upstreamOf: Readonly<Record<StageName, ReadonlyArray<StageName>>> = {
+  "load-config": [],
+  "prepare-data": [],
+  train: ["prepare-data"],
+  evaluate: ["train", "prepare-data"],
+  persist: ["train", "prepare-data", "evaluate"]
+}
+
+/** The upstream hashes of `name`, from the hashes known so far; undefined when one is not known. */
+export const upstreamHashes = (
+  name: StageName,
+  known: Readonly<Partial<Record<StageName, string>>>
+): Record<string, string> | undefined => {
+  const out: Record<string, string> = {}
+  for (const up of upstreamOf[name]) {
+    const hash = known[up]
+    if (hash === undefined) return undefined
+    out[up] = hash
+  }
+  return out
+}
+
 /** A stage's output as files for the cache, plus a small JSON meta. */
 export interface Encoded {
   readonly files: ReadonlyArray<DirFile>

@@ -164,17 +164,23 @@ const TrainedMeta = Schema.Struct({
   resumed_from: Schema.NullOr(Schema.String)
 })
 
+/** Bump when Train's output for the same inputs changes. */
+export const trainVersion = 1
+
+/** What Train's cache key reads: model, optimisation, seed, device and thread count (summation order). */
+export const trainReads = (config: TrainConfig) => ({
+  model: config.model,
+  train: config.train,
+  seed: config.seed,
+  device: config.runtime.device,
+  threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
+})
+
 /** The Train stage: cached on the model, optimisation, data and engine settings. */
 export const Train = <E, R>(run: (config: TrainConfig) => Effect.Effect<TrainedModel, E, R>): Stage<TrainConfig, TrainedModel, E, R, unknown> => ({
   name: "train",
-  version: 1,
-  reads: (config) => ({
-    model: config.model,
-    train: config.train,
-    seed: config.seed,
-    device: config.runtime.device,
-    threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
-  }),
+  version: trainVersion,
+  reads: trainReads,
   run,
   encode: (model) => {
     const packed = packTensors(model.weights)
