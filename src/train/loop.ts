@@ -202,7 +202,14 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
         yield* tracker.logMetrics(epochMetrics, epoch, "epoch")
         if (config.tracking.histogram_every > 0 && epoch % config.tracking.histogram_every === 0) {
           const weights = (yield* engine.getState).weights
-          yield* tracker.logHistograms(Object.fromEntries(weights.map((w) => [w.name, w.data])), epoch)
+          // gradients on the first training batch (in file order): a fixed probe, no update
+          const probeSize = Math.min(batchSize, train.n)
+          const probe = { x: train.x.subarray(0, probeSize * stride), y: train.y.subarray(0, probeSize * outputs), size: probeSize }
+          const { grads } = yield* engine.gradients(probe)
+          yield* tracker.logHistograms(
+            Object.fromEntries([...weights.map((w) => [w.name, w.data]), ...grads.map((g) => [`grad/${g.name}`, g.data])]),
+            epoch
+          )
         }
         if (improved) {
           bestWeights = copyTensors((yield* engine.getState).weights)

@@ -30,7 +30,10 @@ describe("pipeline", () => {
       expect(batchSteps).toEqual(Array.from({ length: batchSteps.length }, (_, i) => i + 1))
       expect(memory.metrics("epoch")[0]!.metrics["val/loss"]).toBeGreaterThan(0)
       expect(Object.keys(memory.metrics("final")[0]!.metrics)).toContain("test/rmse")
-      expect(memory.record.calls.some((c) => c._tag === "histograms" && c.step === 2)).toBe(true)
+      const histograms = memory.record.calls.find((c) => c._tag === "histograms" && c.step === 2)
+      expect(histograms?._tag === "histograms" && Object.keys(histograms.values)).toEqual(
+        expect.arrayContaining(["lstm_1/kernel", "dense/bias", "grad/lstm_1/kernel", "grad/dense/bias"])
+      )
       expect(memory.record.status).toBe("success")
       // config.yaml records where each value came from
       const config = readFileSync(join(runDir, "config.yaml"), "utf8")
