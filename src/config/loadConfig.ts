@@ -137,10 +137,10 @@ const describeIssue = (
   })
 }
 
-/** Read a YAML config, apply overrides, decode through the TrainConfig schema and record provenance. */
-export const loadConfig = Effect.fn("LoadConfig.load")(function* (file: string, overrides: ReadonlyArray<Override>) {
+/** The text of a config file, or a ConfigError naming it. */
+export const readConfigText = Effect.fn("LoadConfig.read")(function*(file: string) {
   const fs = yield* FileSystem.FileSystem
-  const text = yield* fs.readFileString(file).pipe(
+  return yield* fs.readFileString(file).pipe(
     Effect.mapError(() =>
       new ConfigError({
         file,
@@ -150,7 +150,11 @@ export const loadConfig = Effect.fn("LoadConfig.load")(function* (file: string, 
       })
     )
   )
-  return yield* decodeConfigText(file, text, overrides)
+})
+
+/** Read a YAML config, apply overrides, decode through the TrainConfig schema and record provenance. */
+export const loadConfig = Effect.fn("LoadConfig.load")(function*(file: string, overrides: ReadonlyArray<Override>) {
+  return yield* decodeConfigText(file, yield* readConfigText(file), overrides)
 })
 
 /** Decode config text (YAML) with overrides; pure apart from the file name used in messages. */

@@ -1,8 +1,8 @@
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { Cause, Context, Effect, Exit, Option } from "effect"
 import { StageCache } from "../cache/StageCache.js"
 import { ConfigError } from "../config/ConfigError.js"
-import { decodeConfigText, type Override, renderConfig } from "../config/loadConfig.js"
+import { decodeConfigText, type Override, readConfigText, renderConfig } from "../config/loadConfig.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import type { Dataset } from "../data/Dataset.js"
 import { acquireDevice, selectDevice } from "../device/Device.js"
@@ -61,18 +61,8 @@ const runStatusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
 
 /** Run the pipeline: load config → prepare data → train → evaluate → persist, each from cache when unchanged. */
 export const runPipeline = Effect.fn("Pipeline.run")(function*(req: RunRequest) {
-  const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const text = yield* fs.readFileString(req.configFile).pipe(
-    Effect.mapError(() =>
-      new ConfigError({
-        file: req.configFile,
-        field: "(file)",
-        message: `${req.configFile}: cannot read the config file.`,
-        fix: "check the path; example configs are in configs/"
-      })
-    )
-  )
+  const text = yield* readConfigText(req.configFile)
   // decoded once up front for where the cache lives; LoadConfig then records it as a stage
   const peek = yield* decodeConfigText(req.configFile, text, req.overrides)
   if (!req.dryRun) yield* ensureWritableOutputDir(peek.config.output_dir)
