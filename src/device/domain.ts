@@ -36,6 +36,8 @@ export interface DeviceSelection {
   /** The fused CPU engine trains whenever the device is cpu or wasm. */
   readonly engine: EngineKind
   readonly status: DeviceStatus
+  /** Set when `auto` could not honour a preference (e.g. `--gpu N` with no GPU) and fell back. */
+  readonly warning?: string
 }
 
 /** A requested backend cannot be used here; the CLI prints it and exits with code 2. */

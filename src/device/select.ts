@@ -84,11 +84,11 @@ export const chooseDevice = (
   if (request.gpu !== null) {
     const first = gpuBackends[0]
     if (first === undefined) {
-      return unavailable(
-        `gpu ${request.gpu}`,
-        `no GPU backend is available (tensorflow: ${tensorflow.reason}; webgpu: ${webgpu.reason})`,
-        `${fixFor("tensorflow", tensorflow.reason)}; drop --gpu to train on the CPU`
-      )
+      // `--device auto` turns a missing GPU into a fallback; an explicit device failed above
+      return Either.map(select(find("cpu"), null), (cpuSelection) => ({
+        ...cpuSelection,
+        warning: `--gpu ${request.gpu}: no GPU backend is available (tensorflow: ${tensorflow.reason}; webgpu: ${webgpu.reason}); training on the CPU. Pass --device tensorflow or --device webgpu to make a missing GPU an error.`
+      }))
     }
     const fitting = gpuBackends.find((s) => Either.isRight(select(s, request.gpu)))
     return select(fitting ?? first, request.gpu)

@@ -255,6 +255,7 @@ const trainWithDevice = (
     Effect.gen(function*() {
       const progress = yield* Progress
       const selection = yield* selectDevice(request)
+      if (selection.warning !== undefined) yield* progress.note(`warning: ${selection.warning}`)
       const gpu = runsOnGpu(selection.status)
       const kind = engineKind(config, gpu)
       if (kind === "tfjs") {

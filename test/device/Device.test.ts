@@ -101,11 +101,13 @@ describe("selectDevice", () => {
     })
   )
 
-  it.effect("--gpu N without a GPU fails, --cpu forces cpu", () =>
+  it.effect("--gpu N without a GPU falls back to the CPU with a warning under auto, fails for an explicit device; --cpu forces cpu", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(selectDevice(request({ gpu: 0 })))
-      expect(error.device).toBe("gpu 0")
-      expect(error.reason).toContain("no GPU backend")
+      const fallback = yield* selectDevice(request({ gpu: 0 }))
+      expect(fallback.name).toBe("cpu")
+      expect(fallback.warning).toContain("no GPU backend")
+      const error = yield* Effect.flip(selectDevice(request({ device: "webgpu", gpu: 0 })))
+      expect(error.device).toBe("webgpu")
       const forced = yield* selectDevice(request({ device: "webgpu", gpu: 1, cpu: true }))
       expect(forced.name).toBe("cpu")
     })
