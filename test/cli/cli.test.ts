@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -94,6 +94,21 @@ describe("pipeline CLI", () => {
     expect(result.code, result.stderr).toBe(0)
     const devices = JSON.parse(result.stdout)
     expect(JSON.stringify(devices)).toContain("tensorflow")
+  })
+
+  it("stops a diverging run with exit 1, names the last good checkpoint and keeps it", () => {
+    const { file, out } = config(base.replace("epochs: 1", "epochs: 40"))
+    const result = pipeline([
+      "run", file, "--output-dir", out, "--no-progress",
+      "--set", "train.optimizer=sgd", "--learning-rate", "10", "--set", "train.clip_norm=null"
+    ])
+    expect(result.code, result.stderr).toBe(1)
+    expect(result.stderr).toMatch(/error: training diverged: loss is (NaN|-?Infinity)/)
+    const checkpoint = result.stderr.match(/last good checkpoint is (\S+);/)?.[1]
+    expect(checkpoint).toBeDefined()
+    expect(existsSync(join(checkpoint!, "DONE"))).toBe(true)
+    const runDir = join(checkpoint!, "..", "..")
+    expect(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")).status).toBe("failed")
   })
 
   describe("bad input: one message naming file and field, exit 2, nothing written", () => {
