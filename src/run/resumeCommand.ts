@@ -20,12 +20,19 @@ const flagWords = (o: Override): ReadonlyArray<string> => {
   return [o.source, o.raw]
 }
 
+/** `pipeline <command...> <config> <flags...>` with the given overrides, quoted for a shell. */
+export const commandLine = (
+  command: ReadonlyArray<string>,
+  configFile: string,
+  overrides: ReadonlyArray<Override>,
+  extra: ReadonlyArray<string> = []
+): string => ["pipeline", ...command, ...[configFile, ...overrides.flatMap(flagWords), ...extra].map(shellWord)].join(" ")
+
 /**
  * The command that continues a run after an interruption: the same config and flags (less any
  * earlier --resume and --run-name), then `--run-name <run> --resume last`, quoted for a shell.
  */
 export const resumeCommand = (configFile: string, overrides: ReadonlyArray<Override>, runName: string): string => {
   const kept = overrides.filter((o) => o.path !== "checkpoint.resume" && o.path !== "run_name")
-  const words = [configFile, ...kept.flatMap(flagWords), "--run-name", runName, "--resume", "last"]
-  return `pipeline run ${words.map(shellWord).join(" ")}`
+  return commandLine(["run"], configFile, kept, ["--run-name", runName, "--resume", "last"])
 }

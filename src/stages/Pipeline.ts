@@ -13,7 +13,7 @@ import { Progress } from "../progress/Progress.js"
 import { writeReport } from "../report/index.js"
 import { signals } from "../run/signals.js"
 import { ensureWritableOutputDir } from "../run/outputDir.js"
-import { resumeCommand } from "../run/resumeCommand.js"
+import { commandLine, resumeCommand } from "../run/resumeCommand.js"
 import { claimRunDir, resumeRunDir, type RunLocation, writeRunFile } from "../run/RunDir.js"
 import { buildSummary, hyperparameters, type RunSummary, summaryJson } from "../run/summary.js"
 import { truncateJsonlAfter } from "../tracking/Jsonl.js"
@@ -53,8 +53,9 @@ export interface RunOutcome {
   readonly stages: Readonly<Partial<Record<StageName, StageRun<unknown>>>>
 }
 
+/** The command that builds `stage`'s output (named when `pipeline stage` finds it missing). */
 const buildCommand = (req: RunRequest, stage: StageName): string =>
-  `pipeline ${stage === "load-config" ? "run" : `stage ${stage}`} ${req.configFile}${req.overrides.map((o) => ` ${o.source === "--set" ? `--set ${o.path}=${o.raw}` : `${o.source} ${o.raw}`}`).join("")}`
+  commandLine(stage === "load-config" ? ["run"] : ["stage", stage], req.configFile, req.overrides)
 
 const runStatusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed"
