@@ -25,10 +25,9 @@ export const TrainState = Schema.Struct({
   step: Schema.Number,
   /** Learning rate the schedule currently gives. */
   lr: Schema.Number,
-  /** Sum and count of batch losses so far in the current epoch (for a mid-epoch resume). */
+  /** Sum of sample-weighted batch losses and samples seen so far in the current epoch (for a mid-epoch resume). */
   epoch_loss_sum: Schema.Number,
   epoch_loss_count: Schema.Number,
-  epoch_samples: Schema.Number,
   /** Best monitored score and its epoch; null before the first evaluation. */
   best_score: Schema.NullOr(Schema.Number),
   best_epoch: Schema.Number,
@@ -50,7 +49,6 @@ export const initialTrainState = (lr: number): TrainState => ({
   lr,
   epoch_loss_sum: 0,
   epoch_loss_count: 0,
-  epoch_samples: 0,
   best_score: null,
   best_epoch: 0,
   epochs_without_improvement: 0,

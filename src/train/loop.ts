@@ -90,7 +90,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
 
     const totalSamples = cfg.epochs * train.n
     const eta = (samplesPerSec: number): number => {
-      const done = (state.epoch - 1) * train.n + state.epoch_samples
+      const done = (state.epoch - 1) * train.n + state.epoch_loss_count
       return samplesPerSec > 0 ? (totalSamples - done) / samplesPerSec : 0
     }
 
@@ -123,8 +123,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
               step: state.step + 1,
               batch_in_epoch: b + 1,
               epoch_loss_sum: state.epoch_loss_sum + r.loss * size,
-              epoch_loss_count: state.epoch_loss_count + size,
-              epoch_samples: state.epoch_samples + size
+              epoch_loss_count: state.epoch_loss_count + size
             }
             if (Number.isFinite(r.loss) && state.step % config.tracking.log_every_batches === 0) {
               yield* tracker.logMetrics({ "train/loss": r.loss, lr: state.lr, grad_norm: r.gradNorm }, state.step, "batch")
@@ -189,7 +188,6 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
           batch_in_epoch: 0,
           epoch_loss_sum: 0,
           epoch_loss_count: 0,
-          epoch_samples: 0,
           lr: plateau.lr,
           plateau_wait: plateau.wait,
           best_score: improved ? score : state.best_score,
