@@ -21,13 +21,14 @@ export type EvalReport = typeof EvalReport.Type
 export type SplitReport = typeof SplitReport.Type
 
 /** One row of the first-step test forecasts, written to `predictions/test.csv`. */
-export interface PredictionRow {
-  readonly time: string
-  readonly actual: number
-  readonly predicted: number
-  readonly seasonal_naive: number
-  readonly last_value: number
-}
+const PredictionRow = Schema.Struct({
+  time: Schema.String,
+  actual: MetricNumber,
+  predicted: MetricNumber,
+  seasonal_naive: MetricNumber,
+  last_value: MetricNumber
+})
+export type PredictionRow = typeof PredictionRow.Type
 
 /** Evaluate's output with the test forecasts for plots. */
 export interface Evaluation {
@@ -120,16 +121,10 @@ const csvHeader = "time,actual,predicted,seasonal_naive,last_value"
 export const predictionsCsv = (rows: ReadonlyArray<PredictionRow>): string =>
   [csvHeader, ...rows.map((r) => [r.time, r.actual, r.predicted, r.seasonal_naive, r.last_value].join(","))].join("\n") + "\n"
 
-const parsePredictions = (text: string): ReadonlyArray<PredictionRow> =>
-  text.trim().split("\n").slice(1).map((line) => {
-    const [time, actual, predicted, seasonal, last] = line.split(",")
-    return { time: time ?? "", actual: Number(actual), predicted: Number(predicted), seasonal_naive: Number(seasonal), last_value: Number(last) }
-  })
-
 const decoder = new TextDecoder()
 
 /** Bump when Evaluate's output for the same inputs changes. */
-export const evaluateVersion = 1
+export const evaluateVersion = 2
 
 /** What Evaluate's cache key reads: the evaluation settings. */
 export const evaluateReads = (config: TrainConfig) => ({ eval: config.eval })
@@ -145,14 +140,16 @@ export const Evaluate = <E, R>(
   encode: (evaluation) => ({
     files: [
       { name: "report.json", data: JSON.stringify(Schema.encodeSync(EvalReport)(evaluation.report), null, 2) },
-      { name: "test.csv", data: predictionsCsv(evaluation.testPredictions) }
+      { name: "test_predictions.json", data: JSON.stringify(Schema.encodeSync(Schema.Array(PredictionRow))(evaluation.testPredictions)) }
     ],
     meta: {}
   }),
   decode: (entry) =>
     Effect.gen(function*() {
       const report = yield* Schema.decodeUnknown(Schema.parseJson(EvalReport))(decoder.decode(yield* entry.files("report.json")))
-      const testPredictions = parsePredictions(decoder.decode(yield* entry.files("test.csv")))
+      const testPredictions = yield* Schema.decodeUnknown(Schema.parseJson(Schema.Array(PredictionRow)))(
+        decoder.decode(yield* entry.files("test_predictions.json"))
+      )
       return { report, testPredictions }
     })
 })
