@@ -20,7 +20,8 @@ import { initialTrainState } from "../train/TrainState.js"
 import { makeEngine, type EngineOptions } from "../engine/Engine.js"
 import { packageRoot } from "../engine/paths.js"
 import { Rng } from "../engine/random.js"
-import type { Batch, ModelSpec, OptimizerSpec } from "../engine/types.js"
+import type { Batch, OptimizerSpec } from "../engine/types.js"
+import type { ModelSpec } from "../model/spec.js"
 
 interface Workload {
   readonly name: string

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
-import type { NamedTensor } from "../engine/types.js"
+import type { NamedTensor } from "../model/spec.js"
 import { recoverLeftovers, removeDirAtomic, writeDirAtomic } from "../fs/atomic.js"
 import { type AtomicWriteError, type DirInvalid, errnoOf } from "../fs/errors.js"
 import { DONE_FILE, MANIFEST_FILE } from "../fs/manifest.js"

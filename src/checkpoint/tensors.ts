@@ -1,4 +1,4 @@
-import type { NamedTensor } from "../engine/types.js"
+import type { NamedTensor } from "../model/spec.js"
 import type { TensorIndexEntry } from "./domain.js"
 
 const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1

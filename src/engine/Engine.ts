@@ -4,7 +4,8 @@ import { validateSpec } from "./params.js"
 import { distFiles } from "./paths.js"
 import type { RawEngine } from "./raw.js"
 import { hasRelaxedSimd, hasSimd } from "./simd.js"
-import type { Batch, EngineState, ModelSpec, NamedTensor, OptimizerSpec, StepResult } from "./types.js"
+import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /** Any failure to create or run a training engine, with a message for the user. */
 export class EngineError extends Schema.TaggedError<EngineError>()("EngineError", { reason: Schema.String }) {}

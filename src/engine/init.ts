@@ -1,6 +1,6 @@
 import { Rng } from "./random.js"
-import { weightInfos } from "./params.js"
-import type { ModelSpec, NamedTensor } from "./types.js"
+import { weightInfos } from "../model/spec.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 const glorotUniform = (rng: Rng, fanIn: number, fanOut: number): Float32Array => {
   const limit = Math.sqrt(6 / (fanIn + fanOut))

@@ -1,25 +1,4 @@
-import type { ModelSpec, NamedTensor } from "./types.js"
-
-/** Name and Keras shape of every trainable tensor, in the order tfjs lists a model's weights. */
-export interface WeightInfo {
-  readonly name: string
-  readonly shape: ReadonlyArray<number>
-}
-
-/** The weights of a ModelSpec: per LSTM layer kernel, recurrent_kernel, bias; then the dense head. */
-export const weightInfos = (spec: ModelSpec): ReadonlyArray<WeightInfo> => {
-  const out: Array<WeightInfo> = []
-  let input = spec.features
-  spec.units.forEach((u, l) => {
-    out.push({ name: `lstm_${l + 1}/kernel`, shape: [input, 4 * u] })
-    out.push({ name: `lstm_${l + 1}/recurrent_kernel`, shape: [u, 4 * u] })
-    out.push({ name: `lstm_${l + 1}/bias`, shape: [4 * u] })
-    input = u
-  })
-  out.push({ name: "dense/kernel", shape: [input, spec.outputs] })
-  out.push({ name: "dense/bias", shape: [spec.outputs] })
-  return out
-}
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /** Rounds n up to a multiple of m. */
 export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m

@@ -1,4 +1,5 @@
-import type { Batch, EngineState, NamedTensor, StepResult } from "./types.js"
+import type { Batch, EngineState, StepResult } from "./types.js"
+import type { NamedTensor } from "../model/spec.js"
 
 /** The Promise-level engine each implementation provides; Engine.ts wraps it in Effects. */
 export interface RawEngine {

@@ -1,8 +1,9 @@
 import { dropoutUniform, seedWords } from "./dropout.js"
 import { initialWeights } from "./init.js"
-import { weightInfos } from "./params.js"
+import { weightInfos } from "../model/spec.js"
 import { checkBatch, type RawEngine } from "./raw.js"
-import type { Batch, EngineState, ModelSpec, NamedTensor, OptimizerSpec, StepResult } from "./types.js"
+import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /** Float storage the reference runs in: Float32Array like the engines, Float64Array for gradient checks. */
 export type FloatArray = Float32Array | Float64Array

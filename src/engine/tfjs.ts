@@ -1,9 +1,10 @@
 import type * as TfModule from "@tensorflow/tfjs"
 import { buildKerasModel, getKerasWeights, setKerasWeights, type Tf } from "../model/keras.js"
 import { initialWeights } from "./init.js"
-import { weightInfos } from "./params.js"
+import { weightInfos } from "../model/spec.js"
 import { checkBatch, type RawEngine } from "./raw.js"
-import type { Batch, EngineState, ModelSpec, NamedTensor, OptimizerSpec, StepResult } from "./types.js"
+import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /**
  * The same engine interface on a tf.layers model, on whatever tfjs backend is active.

@@ -1,18 +1,5 @@
 /** The contract between the training loop and any training engine (fused WASM, TS oracle, tfjs). */
-
-/** Shape of the forecaster: stacked LSTM over `lookback` steps, last hidden state -> Dense(outputs). */
-export interface ModelSpec {
-  /** Inputs per time step. */
-  readonly features: number
-  /** Sequence length (time steps per window). */
-  readonly lookback: number
-  /** Hidden units of each LSTM layer, bottom to top. */
-  readonly units: ReadonlyArray<number>
-  /** Inverted dropout rate applied to each LSTM layer's output sequence (training only); 0 disables. */
-  readonly dropout: number
-  /** Dense head width: the forecast horizon. */
-  readonly outputs: number
-}
+import type { NamedTensor } from "../model/spec.js"
 
 /** Optimizer settings; the learning rate is passed per step because schedules live in the loop. */
 export interface OptimizerSpec {
@@ -26,13 +13,6 @@ export interface OptimizerSpec {
   readonly momentum: number
   /** Clip gradients by global norm before the update; null disables. */
   readonly clipNorm: number | null
-}
-
-/** One tensor in Keras/tfjs layout, e.g. `lstm_1/kernel` [features, 4*units] with gates i, f, c, o. */
-export interface NamedTensor {
-  readonly name: string
-  readonly shape: ReadonlyArray<number>
-  readonly data: Float32Array
 }
 
 /** Everything an engine needs to continue exactly where it was. */

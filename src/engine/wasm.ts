@@ -1,8 +1,10 @@
 import { Worker } from "node:worker_threads"
 import { initialWeights } from "./init.js"
-import { packParams, unpackParams, weightInfos } from "./params.js"
+import { packParams, unpackParams } from "./params.js"
+import { weightInfos } from "../model/spec.js"
 import { checkBatch, chunkBounds, type RawEngine } from "./raw.js"
-import type { Batch, EngineState, ModelSpec, NamedTensor, OptimizerSpec, StepResult } from "./types.js"
+import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 import { compileKernels, WasmCore } from "./wasmCore.js"
 import type { WorkerReply, WorkerRequest } from "./worker.js"
 

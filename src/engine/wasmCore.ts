@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs"
 import { seedWords } from "./dropout.js"
 import { paramLayout, type ParamLayout } from "./params.js"
-import type { ModelSpec, OptimizerSpec } from "./types.js"
+import type { OptimizerSpec } from "./types.js"
+import type { ModelSpec } from "../model/spec.js"
 import { wasmApi, type WasmMemory, type WasmModule } from "./wasmApi.js"
 
 /** The exports of src/engine/assembly/lstm.ts (all pointers are byte offsets). */

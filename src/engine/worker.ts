@@ -1,5 +1,5 @@
 import { parentPort } from "node:worker_threads"
-import type { ModelSpec } from "./types.js"
+import type { ModelSpec } from "../model/spec.js"
 import { compileKernels, WasmCore } from "./wasmCore.js"
 
 /** Messages from the engine to a worker. */

@@ -1,4 +1,4 @@
-import type { ModelSpec, NamedTensor } from "../engine/types.js"
+import type { ModelSpec, NamedTensor } from "./spec.js"
 import { type ModelArtifacts, serializeModel } from "./export.js"
 import { buildKerasModel, loadTf, setKerasWeights } from "./keras.js"
 

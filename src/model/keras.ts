@@ -1,7 +1,7 @@
 import type * as TfModule from "@tensorflow/tfjs"
 import { loadTfjs } from "../device/loaders.js"
-import { weightInfos } from "../engine/params.js"
-import type { ModelSpec, NamedTensor } from "../engine/types.js"
+import { weightInfos } from "./spec.js"
+import type { ModelSpec, NamedTensor } from "./spec.js"
 
 /** The @tensorflow/tfjs module, loaded by callers with `await import("@tensorflow/tfjs")`. */
 export type Tf = typeof TfModule

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { makeEngine } from "../engine/Engine.js"
-import type { ModelSpec, NamedTensor } from "../engine/types.js"
+import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /**
  * Predictions of a trained model on the fused engine (one thread, no dropout): the same math the

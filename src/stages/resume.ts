@@ -2,7 +2,7 @@ import { Effect, Either, Schema } from "effect"
 import { diffPaths, toPlain } from "../cache/canonical.js"
 import type { CheckpointInfo, CheckpointStoreService, LoadedCheckpoint } from "../checkpoint/CheckpointStore.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
-import type { NamedTensor } from "../engine/types.js"
+import type { NamedTensor } from "../model/spec.js"
 import { ResumeMismatch } from "../train/errors.js"
 import { TrainState } from "../train/TrainState.js"
 

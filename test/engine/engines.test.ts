@@ -2,9 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { beforeAll } from "vitest"
 import { makeEngine, type EngineOptions } from "../../src/engine/Engine.js"
-import { weightInfos } from "../../src/engine/params.js"
+import { weightInfos } from "../../src/model/spec.js"
 import { f64, makeReferenceEngine } from "../../src/engine/reference.js"
-import type { ModelSpec, NamedTensor } from "../../src/engine/types.js"
+import type { ModelSpec, NamedTensor } from "../../src/model/spec.js"
 import { adam, byName, randomBatch, relDiff, requireDist, smallSpec } from "./helpers.js"
 
 beforeAll(requireDist)

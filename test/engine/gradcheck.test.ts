@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { initialWeights } from "../../src/engine/init.js"
 import { f64, ReferenceModel } from "../../src/engine/reference.js"
-import { weightInfos } from "../../src/engine/params.js"
+import { weightInfos } from "../../src/model/spec.js"
 import { randomBatch, smallSpec } from "./helpers.js"
 
 describe("reference engine", () => {

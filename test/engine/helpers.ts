@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs"
 import { distFiles } from "../../src/engine/paths.js"
 import { Rng } from "../../src/engine/random.js"
-import type { Batch, ModelSpec, NamedTensor, OptimizerSpec } from "../../src/engine/types.js"
+import type { Batch, OptimizerSpec } from "../../src/engine/types.js"
+import type { ModelSpec, NamedTensor } from "../../src/model/spec.js"
 
 /** The small model of the gradient checks. */
 export const smallSpec: ModelSpec = { features: 3, lookback: 6, units: [5, 4], dropout: 0, outputs: 2 }
