@@ -2,35 +2,40 @@ import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
-import { cli } from "./cli/main.js"
 import { describeFailure } from "./cli/errors.js"
-import { signals } from "./run/signals.js"
+import { cli } from "./cli/main.js"
+import { Signals } from "./signals/Signals.js"
 
-signals.install()
-
-const program = cli(process.argv).pipe(
-  Effect.catchAll((error) =>
-    Effect.sync(() => {
-      if (ValidationError.isValidationError(error)) {
-        // @effect/cli has already printed what was wrong with the arguments
-        process.exitCode = 2
-        return
-      }
-      const failure = describeFailure(error)
-      process.stderr.write(`error: ${failure.message}\n${failure.fix ? `  fix: ${failure.fix}\n` : ""}`)
-      process.exitCode = failure.exitCode
-    })
-  ),
-  Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.minimumLogLevel(LogLevel.Warning)))
-)
+const program = Effect.gen(function*() {
+  const signals = yield* Signals
+  return yield* cli(process.argv).pipe(
+    Effect.catchAll((error) =>
+      Effect.sync(() => {
+        if (ValidationError.isValidationError(error)) {
+          // @effect/cli has already printed what was wrong with the arguments
+          process.exitCode = 2
+          return
+        }
+        const failure = describeFailure(error)
+        process.stderr.write(`error: ${failure.message}\n${failure.fix ? `  fix: ${failure.fix}\n` : ""}`)
+        process.exitCode = failure.exitCode
+      })
+    ),
+    // one place for every command: say how to continue, and exit 130 (SIGINT) or 143 (SIGTERM)
+    Effect.onInterrupt(() =>
+      Effect.gen(function*() {
+        process.stderr.write(yield* signals.interruptedMessage)
+        process.exitCode = Option.getOrElse(yield* signals.first, () => "SIGINT") === "SIGTERM" ? 143 : 130
+      })
+    )
+  )
+}).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, Signals.layer, Logger.minimumLogLevel(LogLevel.Warning))))
 
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
-      const signal = signals.first()
-      process.stderr.write(signals.resumeHint())
-      onExit(Option.getOrElse(signal, () => "SIGINT") === "SIGTERM" ? 143 : 130)
+      onExit(typeof process.exitCode === "number" ? process.exitCode : 130)
       return
     }
     if (Exit.isFailure(exit)) {

@@ -49,10 +49,21 @@ export interface Staleness {
 export class CacheCorrupt extends Schema.TaggedError<CacheCorrupt>()("CacheCorrupt", {
   path: Schema.String,
   reason: Schema.String,
-  hint: Schema.String
+  fix: Schema.String
 }) {
   override get message(): string {
-    return `${this.path}: ${this.reason}. ${this.hint}`
+    return `${this.path}: ${this.reason}.`
+  }
+}
+
+/** An upstream output needed by `pipeline stage` is not in the cache. */
+export class UpstreamMissing extends Schema.TaggedError<UpstreamMissing>()("UpstreamMissing", {
+  stage: Schema.String,
+  reasons: Schema.Array(Schema.String),
+  fix: Schema.String
+}) {
+  override get message(): string {
+    return `the ${this.stage} stage's output is not in the cache (${this.reasons.join("; ")}).`
   }
 }
 
@@ -139,7 +150,7 @@ export const make: (root: string) => Effect.Effect<StageCacheService, never, Fil
             new CacheCorrupt({
               path: path.join(verified.dir, name),
               reason: error.reason,
-              hint: "The cache entry changed while in use; run again to rebuild it."
+              fix: "The cache entry changed while in use; run again to rebuild it."
             })
           ),
           Effect.provide(context)

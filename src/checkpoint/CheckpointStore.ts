@@ -189,7 +189,7 @@ export const make: (
             : new CheckpointNotFound({
               path: checkpointsDir,
               reason: `cannot read the directory (${errnoOf(error) ?? error.message})`,
-              hint: "Check the directory's permissions."
+              fix: "Check the directory's permissions."
             })
         )
       )
@@ -214,7 +214,7 @@ export const make: (
       return yield* new CheckpointNotFound({
         path: checkpointsDir,
         reason: warnings.length === 0 ? "no checkpoints" : `no intact checkpoint (${warnings.join("; ")})`,
-        hint: "Start without --resume, or pass --resume <path> to a checkpoint from another run."
+        fix: "Start without --resume, or pass --resume <path> to a checkpoint from another run."
       })
     })
 
@@ -223,9 +223,9 @@ export const make: (
       const info = yield* describe(entryDir)
       if (info.status === "corrupt") {
         if (!(yield* fs.exists(entryDir).pipe(Effect.orElseSucceed(() => true)))) {
-          return yield* new CheckpointNotFound({ path: entryDir, reason: "directory missing", hint: "List checkpoints with `pipeline runs`." })
+          return yield* new CheckpointNotFound({ path: entryDir, reason: "directory missing", fix: "List checkpoints with `pipeline runs`." })
         }
-        return yield* new CheckpointCorrupt({ path: entryDir, reason: info.reason ?? "unknown", hint: HINT_CORRUPT })
+        return yield* new CheckpointCorrupt({ path: entryDir, reason: info.reason ?? "unknown", fix: HINT_CORRUPT })
       }
       return { path: entryDir, info, warnings: [] } satisfies ResolvedCheckpoint
     })
@@ -253,7 +253,7 @@ export const make: (
         return yield* new CheckpointNotFound({
           path: target,
           reason: "no such directory",
-          hint: "Pass \"last\", \"best\", a checkpoint directory or a run directory."
+          fix: "Pass \"last\", \"best\", a checkpoint directory or a run directory."
         })
       }
       if (yield* looksLikeCheckpoint(target)) return yield* resolveDir(target)
@@ -263,11 +263,11 @@ export const make: (
 
   const load = (checkpointDir: string): Effect.Effect<LoadedCheckpoint, CheckpointNotFound | CheckpointCorrupt> =>
     Effect.gen(function*() {
-      const corrupt = (reason: string) => new CheckpointCorrupt({ path: checkpointDir, reason, hint: HINT_CORRUPT })
+      const corrupt = (reason: string) => new CheckpointCorrupt({ path: checkpointDir, reason, fix: HINT_CORRUPT })
       const verdict = yield* verifyDir(checkpointDir)
       if (Either.isLeft(verdict)) {
         return yield* verdict.left.problem === "missing-dir"
-          ? new CheckpointNotFound({ path: checkpointDir, reason: "directory missing", hint: "List checkpoints with `pipeline runs`." })
+          ? new CheckpointNotFound({ path: checkpointDir, reason: "directory missing", fix: "List checkpoints with `pipeline runs`." })
           : corrupt(verdict.left.reason)
       }
       const state = yield* readState(verdict.right).pipe(Effect.mapError(corrupt))
@@ -325,7 +325,7 @@ export const make: (
         return yield* new CheckpointCorrupt({
           path: target,
           reason: `${check.left.reason} right after writing`,
-          hint: "The disk may be failing; older checkpoints were kept."
+          fix: "The disk may be failing; older checkpoints were kept."
         })
       }
       return target

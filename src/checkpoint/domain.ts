@@ -4,10 +4,10 @@ import { Schema } from "effect"
 export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("CheckpointCorrupt", {
   path: Schema.String,
   reason: Schema.String,
-  hint: Schema.String
+  fix: Schema.String
 }) {
   override get message(): string {
-    return `checkpoint ${this.path} is corrupt: ${this.reason}. ${this.hint}`
+    return `checkpoint ${this.path} is corrupt: ${this.reason}.`
   }
 }
 
@@ -15,10 +15,10 @@ export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("
 export class CheckpointNotFound extends Schema.TaggedError<CheckpointNotFound>()("CheckpointNotFound", {
   path: Schema.String,
   reason: Schema.String,
-  hint: Schema.String
+  fix: Schema.String
 }) {
   override get message(): string {
-    return `no checkpoint at ${this.path}: ${this.reason}. ${this.hint}`
+    return `no checkpoint at ${this.path}: ${this.reason}.`
   }
 }
 

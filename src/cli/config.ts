@@ -2,7 +2,8 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
 import { configLeaves, configReference, loadConfig, renderConfig } from "../config/loadConfig.js"
-import { configArg, configOptions, flagsReference, overridesOf } from "./flags.js"
+import { flagsReference } from "../config/flags.js"
+import { configArg, configOptions, overridesOf } from "./flags.js"
 
 const show = Command.make(
   "show",

@@ -1,19 +1,18 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
+import { loadConfig } from "../config/loadConfig.js"
+import { metricsTable } from "../evaluate/table.js"
+import { runPipeline } from "../pipeline/Pipeline.js"
+import type { RunOutcome } from "../pipeline/request.js"
 import { layerFor } from "../progress/Progress.js"
-import { metricsTable, type RunOutcome, runPipeline } from "../stages/Pipeline.js"
-import type { StageName } from "../stages/Stage.js"
 import { configArg, type ConfigOptions, configOptions, overridesOf, runOptions } from "./flags.js"
-
-/** Whether progress bars are wanted: `--no-progress` or `runtime.progress: false` turn them off. */
-const progressWanted = (options: ConfigOptions): boolean => !options["no-progress"]
 
 /** Parse flags into a run request and run the pipeline with the right progress display. */
 export const runWith = (
   config: string,
-  options: ConfigOptions & { readonly dryRun: boolean; readonly force: boolean; readonly forceStage: ReadonlyArray<StageName> },
-  only: StageName | null
+  options: ConfigOptions & { readonly dryRun: boolean; readonly force: boolean; readonly forceStage: ReadonlyArray<string> },
+  only: string | null
 ) =>
   Effect.gen(function*() {
     const { overrides, bad } = overridesOf(options)
@@ -25,6 +24,8 @@ export const runWith = (
         fix: "write it as --set model.hidden_size=128"
       })
     }
+    // progress bars unless `--no-progress` or `runtime.progress: false` turn them off
+    const { config: resolved } = yield* loadConfig(config, overrides)
     const outcome = yield* runPipeline({
       configFile: config,
       overrides,
@@ -32,7 +33,7 @@ export const runWith = (
       forceStages: options.forceStage,
       dryRun: options.dryRun,
       only
-    }).pipe(Effect.provide(layerFor(progressWanted(options))))
+    }).pipe(Effect.provide(layerFor(resolved.runtime.progress)))
     yield* report(outcome)
     return outcome
   })

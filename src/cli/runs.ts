@@ -40,7 +40,7 @@ const compareCommand = Command.make(
       const runs = args.runDirs.length > 0
         ? yield* Effect.forEach(args.runDirs, (dir) =>
           Effect.flatMap(readRun(dir), Option.match({
-            onNone: () => Effect.fail(new RunsError({ path: dir, reason: "not a run directory (no summary.json, config.yaml or metrics.jsonl)" })),
+            onNone: () => Effect.fail(new RunsError({ path: dir, reason: "not a run directory (no summary.json, config.yaml or metrics.jsonl)", fix: "pass a run directory such as runs/<experiment>/<run>" })),
             onSome: Effect.succeed
           })))
         : yield* listRuns(args.outputDir, experimentOf(args.experiment))

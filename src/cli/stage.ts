@@ -1,5 +1,5 @@
 import { Args, Command } from "@effect/cli"
-import { stageNames } from "../stages/Stage.js"
+import { stageNames } from "../stages/index.js"
 import { configArg, configOptions, runOptions } from "./flags.js"
 import { runWith } from "./run.js"
 

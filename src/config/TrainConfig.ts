@@ -46,12 +46,7 @@ export const TrainSection = Schema.Struct({
   clip_norm: field(Schema.NullOr(PositiveNumber), 1, "Clip gradients to this global norm (null disables)."),
   schedule: section(ScheduleConfig, "Learning-rate schedule."),
   early_stopping: section(EarlyStoppingConfig, "Early stopping."),
-  shuffle: field(Schema.Boolean, true, "Shuffle training windows each epoch (seeded)."),
-  engine: field(
-    Schema.Literal("auto", "wasm", "reference", "tfjs"),
-    "auto",
-    "Training math: wasm (fused WebAssembly SIMD kernels), reference (plain TypeScript), tfjs (tf.layers, for GPU backends); auto picks wasm on CPU and tfjs on a GPU device."
-  )
+  shuffle: field(Schema.Boolean, true, "Shuffle training windows each epoch (seeded).")
 })
 
 /** The `checkpoint:` section. */
@@ -79,7 +74,7 @@ export const EvalSection = Schema.Struct({
   )
 })
 
-/** The `runtime:` section: where and how the math runs. Does not change results except threads (summation order). */
+/** The `runtime:` section: where and how the math runs. Does not change results except threads and engine (summation order). */
 export const RuntimeSection = Schema.Struct({
   device: field(
     Schema.Literal("auto", "cpu", "wasm", "webgpu", "tensorflow"),
@@ -87,6 +82,11 @@ export const RuntimeSection = Schema.Struct({
     "tfjs backend: auto, cpu, wasm, webgpu or tensorflow (the optional tfjs-node-gpu)."
   ),
   gpu: field(Schema.NullOr(NonNegativeInt), null, "GPU index to use; an error when no GPU is available."),
+  engine: field(
+    Schema.Literal("auto", "native", "wasm", "webgpu", "reference", "tfjs"),
+    "auto",
+    "Training engine: native (C kernels, AVX-512/AVX2), wasm (WebAssembly SIMD), webgpu (WGSL kernels), reference (plain TypeScript), tfjs (tf.layers on the tfjs backend); auto picks the fastest available for the device."
+  ),
   threads: field(NonNegativeInt, 0, "Worker threads of the fused engine (0 = number of cores)."),
   progress: field(Schema.Boolean, true, "Show progress bars on a terminal (a line per epoch otherwise).")
 })

@@ -53,6 +53,11 @@ const setPath = (root: MutableObject, path: ReadonlyArray<string>, value: unknow
 
 const suggestion = didYouMeanSuffix
 
+/** Keys that moved: an old config names the new key instead of "unknown key". */
+const movedKeys: Readonly<Record<string, string>> = {
+  "train.engine": "runtime.engine"
+}
+
 /** Turn a command-line string into the value the schema expects at that path. */
 const typedValue = (leaf: ConfigLeaf, raw: string): unknown => {
   const trimmed = raw.trim()
@@ -83,6 +88,10 @@ const parseYamlScalar = (text: string): unknown => {
 const resolveOverrides = (file: string, overrides: ReadonlyArray<Override>) =>
   Effect.forEach(overrides, (o) => {
     const leaf = leafByPath.get(o.path)
+    const moved = movedKeys[o.path]
+    if (leaf === undefined && moved !== undefined) {
+      return Effect.fail(new ConfigError({ file, field: o.path, message: `${o.source} ${o.path}: this key moved to ${moved}.`, fix: `use --set ${moved}=…` }))
+    }
     if (leaf === undefined) {
       return Effect.fail(
         new ConfigError({
@@ -121,6 +130,10 @@ const describeIssue = (
   const at = origin(issue.path)
   if (issue._tag === "Unexpected") {
     const key = String(issue.path[issue.path.length - 1] ?? "")
+    const moved = movedKeys[field]
+    if (moved !== undefined) {
+      return new ConfigError({ file, field, message: `${file}: ${field}${at}: this key moved to ${moved}.`, fix: `rename ${field} to ${moved}` })
+    }
     return new ConfigError({
       file,
       field,

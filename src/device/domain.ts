@@ -47,7 +47,7 @@ export class DeviceUnavailable extends Schema.TaggedError<DeviceUnavailable>()("
   fix: Schema.String
 }) {
   override get message(): string {
-    return `device ${this.device} is unavailable: ${this.reason}. Fix: ${this.fix}`
+    return `device ${this.device} is unavailable: ${this.reason}.`
   }
 }
 

@@ -8,7 +8,22 @@ import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
 import type { ModelSpec, NamedTensor } from "../model/spec.js"
 
 /** Any failure to create or run a training engine, with a message for the user. */
-export class EngineError extends Schema.TaggedError<EngineError>()("EngineError", { reason: Schema.String }) {}
+export class EngineError extends Schema.TaggedError<EngineError>()("EngineError", { reason: Schema.String }) {
+  override get message(): string {
+    return `the training engine failed: ${this.reason}`
+  }
+}
+
+/** The engine the config asks for cannot run here (not built, or not available on this machine). */
+export class EngineUnavailable extends Schema.TaggedError<EngineUnavailable>()("EngineUnavailable", {
+  engine: Schema.String,
+  reason: Schema.String,
+  fix: Schema.String
+}) {
+  override get message(): string {
+    return `runtime.engine ${this.engine} is not available: ${this.reason}.`
+  }
+}
 
 /** A training engine: one model, its optimizer state, and the compute to train it. */
 export interface TrainEngine {
@@ -27,7 +42,7 @@ export interface TrainEngine {
 
 /** How to build an engine. */
 export interface EngineOptions {
-  kind: "wasm" | "reference" | "tfjs"
+  kind: "native" | "wasm" | "webgpu" | "reference" | "tfjs"
   spec: ModelSpec
   optimizer: OptimizerSpec
   seed: number
@@ -55,8 +70,11 @@ const chooseWasm = (simd: "auto" | "relaxed" | "plain"): { name: string; path: s
   return { name: useRelaxed ? "wasm-relaxed-simd" : "wasm-simd", path }
 }
 
-const createRaw = async (o: EngineOptions): Promise<RawEngine> => {
-  switch (o.kind) {
+/** The engines this build can make. */
+type BuiltKind = "wasm" | "reference" | "tfjs"
+
+const createRaw = async (kind: BuiltKind, o: EngineOptions): Promise<RawEngine> => {
+  switch (kind) {
     case "reference": {
       const { makeReferenceEngine, f32 } = await import("./reference.js")
       return makeReferenceEngine(o.spec, o.optimizer, o.seed, f32)
@@ -82,13 +100,17 @@ const fromPromise = <A>(f: () => Promise<A>): Effect.Effect<A, EngineError> =>
   Effect.tryPromise({ try: f, catch: (e) => new EngineError({ reason: reasonOf(e) }) })
 
 /** Builds an engine; its worker threads, wasm memory and tensors are released with the Scope. */
-export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, EngineError, Scope.Scope> = Effect.fn("Engine.make")(
+export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, EngineError | EngineUnavailable, Scope.Scope> = Effect.fn("Engine.make")(
   function* (o: EngineOptions) {
+    const kind = o.kind
+    if (kind === "native" || kind === "webgpu") {
+      return yield* new EngineUnavailable({ engine: kind, reason: "this build has no such engine", fix: "use --set runtime.engine=wasm (or auto)" })
+    }
     const bad = validateSpec(o.spec)
     if (bad !== null) return yield* new EngineError({ reason: `invalid model spec: ${bad}` })
     if (!Number.isInteger(o.threads) || o.threads < 1) return yield* new EngineError({ reason: `threads must be a positive integer, got ${o.threads}` })
     const raw = yield* Effect.acquireRelease(
-      fromPromise(() => createRaw(o)),
+      fromPromise(() => createRaw(kind, o)),
       (r) => Effect.promise(() => r.close().catch(() => undefined))
     )
     // one operation at a time: the engine's buffers are shared by all of them

@@ -141,7 +141,7 @@ const install = (temp: string, finalDir: string, ifExists: "replace" | "keepInta
     return yield* new AtomicWriteError({
       path: finalDir,
       reason: "other writers kept replacing it",
-      hint: "Make sure only one process writes this directory at a time."
+      fix: "Make sure only one process writes this directory at a time."
     })
   })
 

@@ -5,10 +5,10 @@ import { Schema } from "effect"
 export class AtomicWriteError extends Schema.TaggedError<AtomicWriteError>()("AtomicWriteError", {
   path: Schema.String,
   reason: Schema.String,
-  hint: Schema.String
+  fix: Schema.String
 }) {
   override get message(): string {
-    return `cannot write ${this.path}: ${this.reason}. ${this.hint}`
+    return `cannot write ${this.path}: ${this.reason}.`
   }
 }
 
@@ -57,43 +57,43 @@ export const errnoOf = (error: PlatformError): string | undefined => {
   return undefined
 }
 
-const describe = (code: string | undefined, fallback: string): { readonly reason: string; readonly hint: string } => {
+const describe = (code: string | undefined, fallback: string): { readonly reason: string; readonly fix: string } => {
   switch (code) {
     case "ENOSPC":
       return {
         reason: "no space left on device",
-        hint: "Free disk space (old runs/, checkpoints, the .cache folder) or set output_dir to a larger disk."
+        fix: "Free disk space (old runs/, checkpoints, the .cache folder) or set output_dir to a larger disk."
       }
     case "EDQUOT":
-      return { reason: "disk quota exceeded", hint: "Free space within your quota or set output_dir elsewhere." }
+      return { reason: "disk quota exceeded", fix: "Free space within your quota or set output_dir elsewhere." }
     case "EACCES":
     case "EPERM":
       return {
         reason: "permission denied",
-        hint: "Make the directory writable for this user or set output_dir to a directory you own."
+        fix: "Make the directory writable for this user or set output_dir to a directory you own."
       }
     case "EROFS":
-      return { reason: "read-only file system", hint: "Set output_dir to a directory on a writable file system." }
+      return { reason: "read-only file system", fix: "Set output_dir to a directory on a writable file system." }
     case "ENOTDIR":
       return {
         reason: "a parent of the path is a file, not a directory",
-        hint: "Remove or rename that file, or choose another path."
+        fix: "Remove or rename that file, or choose another path."
       }
     case "EISDIR":
-      return { reason: "the path is a directory", hint: "Remove that directory or choose another path." }
+      return { reason: "the path is a directory", fix: "Remove that directory or choose another path." }
     case "EMFILE":
     case "ENFILE":
-      return { reason: "too many open files", hint: "Raise the open-file limit (ulimit -n) and retry." }
+      return { reason: "too many open files", fix: "Raise the open-file limit (ulimit -n) and retry." }
     case "EIO":
-      return { reason: "input/output error", hint: "Check the disk for hardware or network-mount problems." }
+      return { reason: "input/output error", fix: "Check the disk for hardware or network-mount problems." }
     default:
-      return { reason: fallback, hint: "Check that the directory exists, is writable and has free space." }
+      return { reason: fallback, fix: "Check that the directory exists, is writable and has free space." }
   }
 }
 
 /** Turns a platform error from writing `path` into a tagged error with a reason and a fix hint. */
 export const writeErrorFrom = (path: string, error: PlatformError): AtomicWriteError => {
   const code = errnoOf(error)
-  const { reason, hint } = describe(code, error.message)
-  return new AtomicWriteError({ path, reason: code === undefined ? reason : `${reason} (${code})`, hint })
+  const { reason, fix } = describe(code, error.message)
+  return new AtomicWriteError({ path, reason: code === undefined ? reason : `${reason} (${code})`, fix })
 }

@@ -1,3 +1,4 @@
+import { Schema } from "effect"
 import type * as TfModule from "@tensorflow/tfjs"
 import { open, readFile, rename, rm, mkdir } from "node:fs/promises"
 import { join } from "node:path"
@@ -115,3 +116,10 @@ export const loadLayersModel = async (tf: Tf, dir: string): Promise<TfModule.Lay
       }
     }
   })
+
+/** tfjs could not build or serialise the model. */
+export class ExportFailed extends Schema.TaggedError<ExportFailed>()("ExportFailed", { reason: Schema.String }) {
+  override get message(): string {
+    return `the model could not be exported: ${this.reason}`
+  }
+}

@@ -1,4 +1,4 @@
-import { flatten, type RunSummary } from "./RunSummary.js"
+import { flatten, type RunSummary } from "../rundir/files.js"
 
 /** An image embedded in the report. */
 export interface ReportImage {
@@ -31,11 +31,11 @@ const metricOrder = ["rmse", "mae", "mse", "mape", "smape", "r2", "directional_a
 /** Rows = evaluated sets (val, test, baselines), columns = metrics present in any of them. */
 const metricsTable = (summary: RunSummary): string => {
   const metrics = summary.metrics
-  if (metrics === undefined) return ""
+  if (metrics === null) return ""
   const sets: Array<[string, Readonly<Record<string, number | null>>]> = []
   if (metrics.val !== undefined) sets.push(["validation (model)", metrics.val])
   if (metrics.test !== undefined) sets.push(["test (model)", metrics.test])
-  for (const [name, set] of Object.entries(metrics.baselines?.test ?? {})) sets.push([`test (${name.replace(/_/g, " ")})`, set])
+  for (const [name, set] of Object.entries(metrics.baselines["test"] ?? {})) sets.push([`test (${name.replace(/_/g, " ")})`, set])
   if (sets.length === 0) return ""
   const keys = [...new Set(sets.flatMap(([, s]) => Object.keys(s)))].sort((a, b) => {
     const ia = metricOrder.indexOf(a)
@@ -62,7 +62,7 @@ export const reportHtml = (input: {
   readonly images: ReadonlyArray<ReportImage>
 }): string => {
   const s = input.summary
-  const title = s?.experiment !== undefined && s.run !== undefined ? `${s.experiment} / ${s.run}` : input.runDir
+  const title = s !== undefined ? `${s.experiment} / ${s.run}` : input.runDir
   const facts: Record<string, unknown> = s === undefined ? {} : {
     experiment: s.experiment,
     run: s.run,
@@ -76,7 +76,7 @@ export const reportHtml = (input: {
     engine: s.engine
   }
   const present = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
-  const skill = s?.metrics?.skill === undefined ? {} : flatten(s.metrics.skill)
+  const skill = s?.metrics == null ? {} : flatten(s.metrics.skill)
   const images = input.images.map((image) =>
     `<h2>${escapeHtml(image.title)}</h2><img alt="${escapeHtml(image.title)}" src="data:image/png;base64,${Buffer.from(image.png).toString("base64")}">`
   )
@@ -89,7 +89,7 @@ ${keyValueTable("Run", present)}
 ${s === undefined ? "" : metricsTable(s)}
 ${keyValueTable("Skill vs baselines", skill)}
 ${images.join("\n")}
-${keyValueTable("Hyperparameters", s?.hparams === undefined ? {} : flatten(s.hparams))}
+${keyValueTable("Hyperparameters", s === undefined ? {} : flatten(s.hparams))}
 </body></html>
 `
 }

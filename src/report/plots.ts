@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite"
-import type { EpochLoss, PredictionRow } from "./runData.js"
+import type { EpochLoss, StoredPrediction } from "../rundir/RunDirectory.js"
 
 const base = {
   $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -61,20 +61,20 @@ export const lossSpec = (losses: ReadonlyArray<EpochLoss>, bestEpoch?: number): 
 }
 
 /** How the time column reads: dates, numbers (steps), or labels. */
-const timeType = (rows: ReadonlyArray<PredictionRow>): "temporal" | "quantitative" | "ordinal" => {
+const timeType = (rows: ReadonlyArray<StoredPrediction>): "temporal" | "quantitative" | "ordinal" => {
   if (rows.every((r) => r.time.trim() !== "" && Number.isFinite(Number(r.time)))) return "quantitative"
   if (rows.every((r) => Number.isFinite(Date.parse(r.time)))) return "temporal"
   return "ordinal"
 }
 
 /** Test-set actual vs predicted vs the seasonal-naive baseline. */
-export const forecastSpec = (rows: ReadonlyArray<PredictionRow>): TopLevelSpec => {
+export const forecastSpec = (rows: ReadonlyArray<StoredPrediction>): TopLevelSpec => {
   const type = timeType(rows)
-  const time = (r: PredictionRow) => (type === "quantitative" ? Number(r.time) : r.time)
+  const time = (r: StoredPrediction) => (type === "quantitative" ? Number(r.time) : r.time)
   const series = [
-    ["actual", (r: PredictionRow) => r.actual],
-    ["predicted", (r: PredictionRow) => r.predicted],
-    ["seasonal naive", (r: PredictionRow) => r.seasonalNaive]
+    ["actual", (r: StoredPrediction) => r.actual],
+    ["predicted", (r: StoredPrediction) => r.predicted],
+    ["seasonal naive", (r: StoredPrediction) => r.seasonal_naive]
   ] as const
   const values = rows.flatMap((r) =>
     series.flatMap(([name, get]) => {

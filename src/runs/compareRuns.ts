@@ -131,5 +131,6 @@ export const renderRunList = (runs: ReadonlyArray<RunEntry>): string => {
     formatValue(r.durationS === undefined ? undefined : Math.round(r.durationS * 10) / 10),
     r.startedAt ?? "—"
   ])
-  return renderTable(header, rows)
+  const problems = runs.flatMap((r) => (r.problem === undefined ? [] : [`  ${r.experiment}/${r.run}: ${r.problem}`]))
+  return renderTable(header, rows) + (problems.length > 0 ? `\nunreadable:\n${problems.join("\n")}` : "")
 }

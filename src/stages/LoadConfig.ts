@@ -1,14 +1,7 @@
 import { Effect, Schema } from "effect"
-import { decodeConfigText, type LoadedConfig, type Override, Provenance } from "../config/loadConfig.js"
+import { decodeConfigText, type LoadedConfig, Provenance } from "../config/loadConfig.js"
 import { TrainConfig } from "../config/TrainConfig.js"
 import type { Stage } from "./Stage.js"
-
-/** The config file as read, with the command line's overrides. */
-export interface ConfigSource {
-  readonly file: string
-  readonly text: string
-  readonly overrides: ReadonlyArray<Override>
-}
 
 const Stored = Schema.Struct({
   file: Schema.String,
@@ -18,13 +11,15 @@ const Stored = Schema.Struct({
 
 const decoder = new TextDecoder()
 
-/** LoadConfig: decode the YAML and overrides through the TrainConfig schema. */
-export const LoadConfig: Stage<ConfigSource, LoadedConfig, Effect.Effect.Error<ReturnType<typeof decodeConfigText>>, never, unknown> = {
+/** LoadConfig: decode the YAML and overrides through the TrainConfig schema, recorded as a stage. */
+export const LoadConfig: Stage<LoadedConfig, {}> = {
   name: "load-config",
   version: 1,
-  // later overrides of the same path win, as when the config is decoded
-  reads: ({ overrides, text }) => ({ text, overrides: Object.fromEntries(overrides.map((o) => [o.path, o.raw])) }),
-  run: ({ file, overrides, text }) => decodeConfigText(file, text, overrides),
+  needs: {},
+  inRun: false,
+  // the decoded config and where each value came from, so a stale entry names the paths that changed
+  reads: ({ loaded }) => Effect.succeed({ file: loaded.file, config: Schema.encodeSync(TrainConfig)(loaded.config), provenance: loaded.provenance }),
+  run: (_, { source }) => decodeConfigText(source.file, source.text, source.overrides),
   encode: (loaded) => ({
     files: [{ name: "config.json", data: JSON.stringify(Schema.encodeSync(Stored)(loaded)) }],
     meta: {}

@@ -1,25 +1,50 @@
+import { Path } from "@effect/platform"
 import { Effect, Schema } from "effect"
-import type { TrainConfig } from "../config/TrainConfig.js"
 import { type Dataset, decodeDataset, encodeDataset } from "../data/Dataset.js"
+import { DataFileInvalid } from "../data/errors.js"
 import { prepareData } from "../data/prepareData.js"
-import type { Stage } from "./Stage.js"
-
-/** What PrepareData reads: the data section, and the content hash of a CSV source (so edits re-run it). */
-export interface PrepareDataInput {
-  readonly config: TrainConfig
-  readonly configDir: string
-  /** Content hash of a CSV source file (null for shipped and synthetic data). */
-  readonly csvSha256: string | null
-}
+import { sha256File } from "../fs/hash.js"
+import type { RunConfig, Stage } from "./Stage.js"
 
 const Meta = Schema.Struct({ manifest: Schema.Unknown })
 
+/** Content hash of a CSV source, so that editing the file re-runs PrepareData; null for other sources. */
+const csvHash = ({ loaded: { config }, configDir }: RunConfig) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const source = config.data.source
+    if (source.kind !== "csv") return null
+    const file = path.resolve(configDir, source.path)
+    // a missing file is named by PrepareData itself, with a did-you-mean; any other read error stops here
+    const hashed = yield* sha256File(file).pipe(
+      Effect.map((h) => h.sha256),
+      Effect.catchAll((e) =>
+        e._tag === "SystemError" && e.reason === "NotFound"
+          ? Effect.succeed(null)
+          : Effect.fail(
+            new DataFileInvalid({
+              file,
+              field: "data.source.path",
+              message: `The data file ${file} (data.source.path) cannot be read: ${e.message}.`,
+              fix: "check that the file is a readable regular file"
+            })
+          )
+      )
+    )
+    return hashed
+  })
+
 /** PrepareData: load the series, split, scale and window it into a Dataset artifact. */
-export const PrepareData: Stage<PrepareDataInput, Dataset, Effect.Effect.Error<ReturnType<typeof prepareData>>, Effect.Effect.Context<ReturnType<typeof prepareData>>, unknown> = {
+export const PrepareData: Stage<Dataset, {}> = {
   name: "prepare-data",
-  version: 1,
-  reads: ({ config, csvSha256 }) => ({ data: config.data, csv_sha256: csvSha256 }),
-  run: ({ config, configDir }) => prepareData(config.data, configDir),
+  version: 2,
+  needs: {},
+  inRun: false,
+  reads: (run) => Effect.map(csvHash(run), (csvSha256) => ({ data: run.loaded.config.data, csv_sha256: csvSha256 })),
+  run: (_, { loaded, configDir }) => prepareData(loaded.config.data, configDir),
+  summarize: (dataset) => ({
+    data: { source: dataset.manifest.source, fingerprint: dataset.manifest.fingerprint, windows: dataset.manifest.counts }
+  }),
   encode: (dataset) => {
     const { manifest, blobs } = encodeDataset(dataset)
     return { files: blobs, meta: { manifest } }

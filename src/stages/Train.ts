@@ -1,24 +1,26 @@
-import { Path } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { availableParallelism } from "node:os"
-import * as CheckpointStore from "../checkpoint/CheckpointStore.js"
 import { packTensors, unpackTensors } from "../checkpoint/tensors.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import type { Dataset } from "../data/Dataset.js"
-import { makeEngine } from "../engine/Engine.js"
+import { acquireDevice, selectDevice } from "../device/Device.js"
+import { runsOnGpu } from "../device/select.js"
+import { EngineError, makeEngine } from "../engine/Engine.js"
 import type { OptimizerSpec } from "../engine/types.js"
 import type { ModelSpec, NamedTensor } from "../model/spec.js"
 import { sha256Hex } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
-import { ResumeMismatch } from "../train/errors.js"
 import { type CheckpointKind, trainLoop } from "../train/loop.js"
 import { initialTrainState, TrainState } from "../train/TrainState.js"
-import { bestWeightsFor, guardDifferences, resumeGuard, resumePoint } from "./resume.js"
+import { bestWeightsFor, guardDifferences, ResumeMismatch, resumeGuard } from "../resume/guard.js"
+import { requireActiveRun } from "../resume/ActiveRun.js"
+import { Tracker } from "../tracking/Tracker.js"
+import { PrepareData } from "./PrepareData.js"
 import type { Stage } from "./Stage.js"
 
-/** The engine the config asks for, given where the math runs. */
-export const engineKind = (config: TrainConfig, deviceIsGpu: boolean): "wasm" | "reference" | "tfjs" =>
-  config.train.engine === "auto" ? (deviceIsGpu ? "tfjs" : "wasm") : config.train.engine
+/** The engine the config asks for, given where the math runs (auto: the fused CPU engine, tfjs on a GPU backend). */
+export const engineKind = (config: TrainConfig, deviceIsGpu: boolean): Exclude<TrainConfig["runtime"]["engine"], "auto"> =>
+  config.runtime.engine === "auto" ? (deviceIsGpu ? "tfjs" : "wasm") : config.runtime.engine
 
 /** Worker threads the fused engine uses. */
 export const threadCount = (config: TrainConfig): number =>
@@ -61,92 +63,87 @@ export interface TrainedModel {
 /** Hex sha256 of tensors as stored (the summary's `weights_sha256`). */
 export const weightsSha256 = (weights: ReadonlyArray<NamedTensor>): string => sha256Hex(packTensors(weights).bytes)
 
-/** Where training starts: a checkpoint to resume, or nothing. */
-export interface TrainInput {
-  readonly config: TrainConfig
-  readonly dataset: Dataset
-  readonly runDir: string
-  /** `--resume` reference resolved against this run's checkpoints: last, best or a path. */
-  readonly resume: string | null
-  /** True when the tfjs side runs on a GPU (auto engine then picks tfjs). */
-  readonly deviceIsGpu: boolean
-}
+/** Select (and for tfjs, acquire) the device, build the engine, continue from the resume point, run the loop. */
+const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset: Dataset) {
+  const progress = yield* Progress
+  const { dir, checkpoints: store, resume: point } = yield* requireActiveRun
+  const selection = yield* selectDevice(deviceRequest(config))
+  if (selection.warning !== undefined) yield* progress.note(`warning: ${selection.warning}`)
+  const gpu = runsOnGpu(selection.status)
+  const kind = engineKind(config, gpu)
+  if (kind === "tfjs") {
+    const handle = yield* acquireDevice(selection)
+    yield* progress.note(`device: ${handle.name} (tfjs engine)`)
+  } else {
+    yield* progress.note(`device: cpu (${kind} engine)`)
+  }
+  const threads = kind === "wasm" ? threadCount(config) : 1
+  const spec = modelSpec(config, dataset)
+  const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
+  const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
+  const mode = config.train.early_stopping.mode
 
-/** The Train stage body: build the engine, resume if asked, run the loop, return the trained model. */
-export const train = (input: TrainInput) =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const { config, dataset, runDir } = input
-      const path = yield* Path.Path
-      const progress = yield* Progress
-      const kind = engineKind(config, input.deviceIsGpu)
-      const threads = kind === "wasm" ? threadCount(config) : 1
-      const spec = modelSpec(config, dataset)
-      const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
-      const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
-      const mode = config.train.early_stopping.mode
-      const store = yield* CheckpointStore.make({
-        dir: path.join(runDir, "checkpoints"),
-        keepLast: config.checkpoint.keep_last,
-        keepEveryEpochs: config.checkpoint.keep_every
-      })
+  let start = initialTrainState(config.train.learning_rate)
+  let bestWeights: ReadonlyArray<NamedTensor> | null = null
+  let resumedFrom: string | null = null
+  if (config.checkpoint.resume !== null && point === null) {
+    yield* progress.note(`no checkpoint in ${store.dir} yet: training this run from the start`)
+  }
+  if (point !== null) {
+    for (const warning of point.warnings) yield* progress.note(`warning: ${warning}`)
+    const { loaded, meta } = point
+    const differences = guardDifferences(meta.guard, guard, config.checkpoint.allow_config_change)
+    if (differences.length > 0) return yield* new ResumeMismatch({ checkpoint: loaded.path, differences })
+    yield* engine.setState({ weights: loaded.weights, optimizerStep: meta.train_state.step, slots: loaded.optimizer })
+    start = meta.train_state
+    const best = yield* bestWeightsFor(store, point)
+    if (best.missing !== null && config.train.early_stopping.restore_best) yield* progress.note(`warning: ${best.missing}`)
+    bestWeights = best.weights
+    resumedFrom = loaded.path
+    yield* progress.note(`resuming from ${loaded.path} (epoch ${start.epoch}, batch ${start.batch_in_epoch}, step ${start.step})`)
+  }
 
-      let start = initialTrainState(config.train.learning_rate)
-      let bestWeights: ReadonlyArray<NamedTensor> | null = null
-      let resumedFrom: string | null = null
-      const point = input.resume === null ? null : yield* resumePoint(store, input.resume)
-      if (input.resume !== null && point === null) {
-        yield* progress.note(`no checkpoint in ${store.dir} yet: training this run from the start`)
-      }
-      if (point !== null) {
-        for (const warning of point.warnings) yield* progress.note(`warning: ${warning}`)
-        const { loaded, meta } = point
-        const differences = guardDifferences(meta.guard, guard, config.checkpoint.allow_config_change)
-        if (differences.length > 0) return yield* new ResumeMismatch({ checkpoint: loaded.path, differences })
-        yield* engine.setState({ weights: loaded.weights, optimizerStep: meta.train_state.step, slots: loaded.optimizer })
-        start = meta.train_state
-        const best = yield* bestWeightsFor(store, point)
-        if (best.missing !== null && config.train.early_stopping.restore_best) yield* progress.note(`warning: ${best.missing}`)
-        bestWeights = best.weights
-        resumedFrom = loaded.path
-        yield* progress.note(
-          `resuming from ${loaded.path} (epoch ${start.epoch}, batch ${start.batch_in_epoch}, step ${start.step})`
-        )
-      }
+  const save = (kind: CheckpointKind, state: TrainState, engineState: { weights: ReadonlyArray<NamedTensor>; slots: ReadonlyArray<NamedTensor> }) =>
+    store.save({
+      kind,
+      epoch: state.epoch,
+      step: state.step,
+      meta: { train_state: Schema.encodeSync(TrainState)(state), guard, engine: engine.name },
+      tensors: { weights: engineState.weights, optimizer: engineState.slots },
+      mode,
+      ...(kind === "best" && state.best_score !== null ? { score: state.best_score } : {})
+    }).pipe(Effect.map((r) => r.path))
 
-      const save = (kind: CheckpointKind, state: TrainState, engineState: { weights: ReadonlyArray<NamedTensor>; slots: ReadonlyArray<NamedTensor> }) =>
-        store.save({
-          kind,
-          epoch: state.epoch,
-          step: state.step,
-          meta: { train_state: Schema.encodeSync(TrainState)(state), guard, engine: engine.name },
-          tensors: { weights: engineState.weights, optimizer: engineState.slots },
-          mode,
-          ...(kind === "best" && state.best_score !== null ? { score: state.best_score } : {})
-        }).pipe(Effect.map((r) => r.path))
+  const training = trainLoop({
+    config,
+    train: dataset.splits.train,
+    val: dataset.splits.val,
+    features: spec.features,
+    engine,
+    start,
+    bestWeights,
+    checkpoints: { save }
+  })
+  // a tfjs backend that breaks mid-training (e.g. a GPU driver problem) is a training failure, not a bug here
+  const out = yield* kind === "tfjs"
+    ? training.pipe(Effect.catchAllDefect((defect) =>
+      new EngineError({ reason: `tfjs on ${selection.name} failed: ${defect instanceof Error ? defect.message : String(defect)}` })
+    ))
+    : training
+  return {
+    spec,
+    weights: out.weights,
+    state: out.state,
+    engine: engine.name,
+    threads,
+    trainedIn: dir.location.runDir,
+    weightsSha256: weightsSha256(out.weights),
+    resumedFrom
+  } satisfies TrainedModel
+}, Effect.scoped)
 
-      const out = yield* trainLoop({
-        config,
-        train: dataset.splits.train,
-        val: dataset.splits.val,
-        features: spec.features,
-        engine,
-        start,
-        bestWeights,
-        checkpoints: { save }
-      })
-      return {
-        spec,
-        weights: out.weights,
-        state: out.state,
-        engine: engine.name,
-        threads,
-        trainedIn: runDir,
-        weightsSha256: weightsSha256(out.weights),
-        resumedFrom
-      } satisfies TrainedModel
-    })
-  )
+/** The device the config asks for. */
+const deviceRequest = (config: TrainConfig) => ({ device: config.runtime.device, gpu: config.runtime.gpu, cpu: config.runtime.device === "cpu" })
 
 const TrainedMeta = Schema.Struct({
   spec: Schema.Struct({
@@ -165,24 +162,57 @@ const TrainedMeta = Schema.Struct({
   resumed_from: Schema.NullOr(Schema.String)
 })
 
-/** Bump when Train's output for the same inputs changes. */
-export const trainVersion = 1
-
-/** What Train's cache key reads: model, optimisation, seed, device and thread count (summation order). */
-export const trainReads = (config: TrainConfig) => ({
-  model: config.model,
-  train: config.train,
-  seed: config.seed,
-  device: config.runtime.device,
-  threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
-})
-
-/** The Train stage: cached on the model, optimisation, data and engine settings. */
-export const Train = <E, R>(run: (config: TrainConfig) => Effect.Effect<TrainedModel, E, R>): Stage<TrainConfig, TrainedModel, E, R, unknown> => ({
+/**
+ * Train: cached on the model, optimisation, seed, device, engine and thread count (summation
+ * order) and the dataset; a `--resume` always runs it.
+ */
+export const Train: Stage<TrainedModel, { readonly data: typeof PrepareData }> = {
   name: "train",
-  version: trainVersion,
-  reads: trainReads,
-  run,
+  version: 2,
+  needs: { data: PrepareData },
+  inRun: true,
+  alwaysRuns: ({ loaded }) => loaded.config.checkpoint.resume !== null,
+  // an explicitly requested device must exist before anything is written
+  precheck: ({ loaded: { config } }) =>
+    config.runtime.device !== "auto" || config.runtime.gpu !== null ? Effect.asVoid(selectDevice(deviceRequest(config))) : Effect.void,
+  reads: ({ loaded: { config } }) =>
+    Effect.succeed({
+      model: config.model,
+      train: config.train,
+      seed: config.seed,
+      device: config.runtime.device,
+      engine: config.runtime.engine,
+      threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
+    }),
+  run: ({ data }, { loaded }) => trainModel(loaded.config, data),
+  // a model from the cache still gives this run its curves
+  publish: (model, cached) =>
+    cached
+      ? Effect.flatMap(Tracker, (tracker) =>
+        Effect.forEach(model.state.history, (r) =>
+          tracker.logMetrics(
+            { "train/loss": r.train_loss, ...(r.val_loss === null ? {} : { "val/loss": r.val_loss }), lr: r.lr },
+            r.epoch,
+            "epoch"
+          ), { discard: true }))
+      : Effect.void,
+  summarize: (model) => {
+    const history = model.state.history
+    const epochSamples = history.reduce((s, r) => s + r.samples_per_s * r.seconds, 0)
+    const epochSeconds = history.reduce((s, r) => s + r.seconds, 0)
+    return {
+      best_epoch: model.state.best_epoch === 0 ? null : model.state.best_epoch,
+      epochs_completed: history.length,
+      stopped_early: model.state.stopped_early,
+      engine: model.engine,
+      threads: model.threads,
+      train_seconds: Number(model.state.train_seconds.toFixed(3)),
+      samples_per_s: epochSeconds > 0 ? Math.round(epochSamples / epochSeconds) : null,
+      weights_sha256: model.weightsSha256,
+      trained_in: model.trainedIn,
+      resumed_from: model.resumedFrom
+    }
+  },
   encode: (model) => {
     const packed = packTensors(model.weights)
     return {
@@ -215,4 +245,4 @@ export const Train = <E, R>(run: (config: TrainConfig) => Effect.Effect<TrainedM
         resumedFrom: meta.resumed_from
       } satisfies TrainedModel
     })
-})
+}

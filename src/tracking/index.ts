@@ -2,7 +2,7 @@
 export * from "./Tracker.js"
 export { layerConsole, formatMetric } from "./Console.js"
 export { type FanOutOptions, layerFromSpecs, makeFanOut } from "./FanOut.js"
-export { layerJsonl, type ResumePositions, truncateJsonlAfter } from "./Jsonl.js"
+export { layerJsonl } from "./Jsonl.js"
 export { layerFromNames, type TrackerName, trackerNames, type TrackingOptions } from "./layerFromNames.js"
 export { layerMemory, makeMemory, type MemoryRecord, type MemoryTracker } from "./Memory.js"
 export { layerMlflow, type MlflowOptions } from "./Mlflow.js"

@@ -1,5 +1,5 @@
 import type { FileSystem, Path } from "@effect/platform"
-import { Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { consoleSpec } from "./Console.js"
 import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
 import { jsonlSpec } from "./Jsonl.js"
@@ -62,3 +62,8 @@ export const layerFromNames = (
       (specs) => layerFromSpecs(specs.flat(), options)
     )
   )
+
+/** Builds a run's Tracker layer from the config's backend names; tests swap it to add an in-memory backend. */
+export class TrackerLayer extends Context.Reference<TrackerLayer>()("lstm-pipeline/TrackerLayer", {
+  defaultValue: (): typeof layerFromNames => layerFromNames
+}) {}

@@ -11,9 +11,3 @@ export class TrainingDiverged extends Schema.TaggedError<TrainingDiverged>()("Tr
     return `training diverged: loss is ${this.loss} at epoch ${this.epoch}, step ${this.step}.`
   }
 }
-
-/** A resume that would not continue the same run (different model, data or config). */
-export class ResumeMismatch extends Schema.TaggedError<ResumeMismatch>()("ResumeMismatch", {
-  checkpoint: Schema.String,
-  differences: Schema.Array(Schema.String)
-}) {}

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { flagsReference } from "../../src/cli/flags.js"
+import { flagsReference } from "../../src/config/flags.js"
 import { configReference } from "../../src/config/loadConfig.js"
 
 const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8")

@@ -32,7 +32,7 @@ describe("writeFileAtomic", () => {
       expect(error).toBeInstanceOf(AtomicWriteError)
       expect(error.path).toBe(target)
       expect(error.reason).toBe("no space left on device (ENOSPC)")
-      expect(error.hint).toMatch(/free disk space/i)
+      expect(error.fix).toMatch(/free disk space/i)
       expect(yield* fs.readFileString(target)).toBe("old")
       expect(yield* ls(dir)).toEqual(["summary.json"])
     }).pipe(Effect.provide(diskFullLayer((p) => p.includes(".tmp-")))))
@@ -102,7 +102,7 @@ describe("writeDirAtomic", () => {
       const error = yield* Effect.flip(writeDirAtomic(`${dir}/ckpt`, files))
       expect(error.path).toBe(`${dir}/ckpt`)
       expect(error.reason).toBe("permission denied (EACCES)")
-      expect(error.hint).toMatch(/writable/)
+      expect(error.fix).toMatch(/writable/)
       expect(yield* ls(dir)).toEqual([])
     }).pipe(Effect.provide(noMkdirLayer("EACCES"))))
 

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Override } from "../../src/config/loadConfig.js"
 import { layerSilent } from "../../src/progress/Progress.js"
-import { ExtraTrackers, type RunRequest, runPipeline } from "../../src/stages/Pipeline.js"
-import type { StageName } from "../../src/stages/Stage.js"
+import { runPipeline } from "../../src/pipeline/Pipeline.js"
+import type { RunRequest } from "../../src/pipeline/request.js"
+import { layerFromNames, TrackerLayer } from "../../src/tracking/layerFromNames.js"
 import { makeMemory } from "../../src/tracking/Memory.js"
 
 /** A fresh output directory for one test. */
@@ -18,7 +19,7 @@ export const fixture = (name: string): string => join(import.meta.dirname, "..",
 export const runInProcess = (
   config: string,
   overrides: ReadonlyArray<Override>,
-  options: Partial<Pick<RunRequest, "force" | "forceStages" | "only">> & { readonly forceStages?: ReadonlyArray<StageName> } = {}
+  options: Partial<Pick<RunRequest, "force" | "forceStages" | "only">> & { readonly forceStages?: ReadonlyArray<string> } = {}
 ) => {
   const memory = makeMemory()
   const program = runPipeline({
@@ -30,7 +31,8 @@ export const runInProcess = (
     only: options.only ?? null
   }).pipe(
     Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
-    Effect.provideService(ExtraTrackers, { names: ["memory"], options: { memory } })
+    // the tests swap the tracker layer: the config's own backends plus an in-memory one to assert on
+    Effect.provideService(TrackerLayer, (names, info, trackerOptions) => layerFromNames([...names, "memory"], info, { ...trackerOptions, memory }))
   )
   return { memory, program }
 }

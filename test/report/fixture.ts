@@ -66,6 +66,8 @@ export const writeRunFixture = (outputDir: string, r: FixtureRun): string => {
     const summary = {
       experiment: r.experiment,
       run: r.run,
+      run_dir: dir,
+      config_file: join(dir, "config.yaml"),
       status: "success",
       started_at: `2024-05-01T10:0${r.hiddenSize % 10}:00Z`,
       finished_at: "2024-05-01T10:15:00Z",
@@ -73,8 +75,19 @@ export const writeRunFixture = (outputDir: string, r: FixtureRun): string => {
       best_epoch: 5,
       epochs_completed: epochs,
       device: "cpu",
-      engine: "fused-wasm-simd",
+      engine: "wasm-simd",
+      stopped_early: false,
+      threads: 2,
+      train_seconds: 55,
+      samples_per_s: 4100,
+      peak_rss_mb: 270,
+      weights_sha256: "0".repeat(64),
+      trained_in: dir,
+      resumed_from: null,
+      data: { source: "us-births-1994-2003", fingerprint: "f".repeat(16), windows: { train: 2500, val: 530, test: 530 } },
       metrics: {
+        season: 7,
+        horizon: 1,
         val: { mse: 250000, rmse: r.testRmse * 0.9, mae: r.testRmse * 0.7, mape: 3.1, smape: 3.05, r2: 0.91, directional_accuracy: 0.82 },
         test: { mse: r.testRmse ** 2, rmse: r.testRmse, mae: r.testRmse * 0.75, mape: 3.4, smape: 3.3, r2: 1 - r.testRmse / 10000, directional_accuracy: 0.8 },
         baselines: {
@@ -83,9 +96,11 @@ export const writeRunFixture = (outputDir: string, r: FixtureRun): string => {
             seasonal_naive: { rmse: 612.4, mae: 480.9, mape: 4.4 }
           }
         },
-        skill: { rmse_vs_seasonal_naive: 1 - r.testRmse / 612.4 }
+        skill: { test: { rmse_vs_seasonal_naive: 1 - r.testRmse / 612.4 } }
       },
-      hparams: { "model.hidden_size": r.hiddenSize, "train.learning_rate": r.learningRate }
+      hparams: { "model.hidden_size": r.hiddenSize, "train.learning_rate": r.learningRate },
+      stages: {},
+      versions: {}
     }
     writeFileSync(join(dir, "summary.json"), JSON.stringify(summary, null, 2))
   }

@@ -4,7 +4,8 @@ import { Effect, Exit } from "effect"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bestEpochOf, lossSpec, readEpochLosses, writeReport } from "../../src/report/index.js"
+import { bestEpochOf, lossSpec, writeReport } from "../../src/report/index.js"
+import * as RunDirectory from "../../src/rundir/RunDirectory.js"
 import { writeRunFixture } from "./fixture.js"
 
 /** PNG signature and IHDR size. */
@@ -25,7 +26,7 @@ describe("writeReport", () => {
     Effect.gen(function*() {
       const root = mkdtempSync(join(tmpdir(), "report-"))
       const dir = writeRunFixture(root, { experiment: "births", run: "units-32", hiddenSize: 32, learningRate: 0.002, testRmse: 301.7 })
-      const { files } = yield* writeReport(dir)
+      const { files } = yield* writeReport(yield* RunDirectory.at(dir))
       expect(files).toEqual([join(dir, "plots", "loss.png"), join(dir, "plots", "forecast.png"), join(dir, "report.html")])
       const images: Array<Uint8Array> = []
       for (const name of ["loss.png", "forecast.png"]) {
@@ -58,12 +59,12 @@ describe("writeReport", () => {
       const root = mkdtempSync(join(tmpdir(), "report-"))
       const dir = writeRunFixture(root, { experiment: "births", run: "live", hiddenSize: 16, learningRate: 0.01, testRmse: 400, finished: false })
       writeFileSync(join(dir, "predictions", "test.csv"), "")
-      const { files } = yield* writeReport(dir)
+      const { files } = yield* writeReport(yield* RunDirectory.at(dir))
       expect(files.map((f) => f.slice(dir.length + 1))).toEqual(["plots/loss.png", "report.html"])
       expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("No summary.json yet")
 
       writeFileSync(join(dir, "predictions", "test.csv"), "time,actual\n1,2\n")
-      const exit = yield* Effect.exit(writeReport(dir))
+      const exit = yield* Effect.exit(Effect.flatMap(RunDirectory.at(dir), writeReport))
       expect(Exit.isFailure(exit)).toBe(true)
       expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/missing column\(s\) predicted, seasonal_naive, last_value/)
       expect(existsSync(join(dir, "plots", "forecast.png"))).toBe(false)
@@ -80,7 +81,7 @@ describe("writeReport", () => {
         { kind: "epoch", step: 2, "train/loss": 0.45, "val/loss": 0.35 },
         { kind: "epoch", step: 3, "train/loss": 0.3, "val/loss": null }
       ].map((l) => JSON.stringify(l)).join("\n") + "\n{\"kind\":\"ep")
-      const losses = yield* readEpochLosses(file)
+      const losses = yield* (yield* RunDirectory.at(dir)).readEpochLosses
       expect(losses).toEqual([
         { epoch: 1, train: 1, validation: 0.9 },
         { epoch: 2, train: 0.45, validation: 0.35 },

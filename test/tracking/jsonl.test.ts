@@ -5,7 +5,8 @@ import { vi } from "vitest"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { formatMetric, layerConsole, layerJsonl, type RunInfo, Tracker, truncateJsonlAfter } from "../../src/tracking/index.js"
+import * as RunDirectory from "../../src/rundir/RunDirectory.js"
+import { formatMetric, layerConsole, layerJsonl, type RunInfo, Tracker } from "../../src/tracking/index.js"
 
 const infoFor = (runDir: string, resumed = false): RunInfo => ({
   experiment: "births",
@@ -43,7 +44,7 @@ describe("layerJsonl", () => {
       writeFileSync(file, readFileSync(file, "utf8") + '{"kind":"batch","st')
 
       // The loop resumes from the checkpoint of epoch 2 (batch step 4).
-      const result = yield* truncateJsonlAfter(file, { epoch: 2, batch: 4 })
+      const result = yield* (yield* RunDirectory.at(runDir)).trimMetrics({ epoch: 2, batch: 4 })
       expect(result).toEqual({ kept: 6, dropped: 4 })
       yield* Effect.provide(epochs(3, 4), layerJsonl(infoFor(runDir, true)))
       const all = lines(file)

@@ -2,7 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { writeErrorFrom } from "../fs/errors.js"
-import { RunDirError } from "./RunDir.js"
+import { RunDirError } from "./RunDirError.js"
 
 /**
  * Fails with a RunDirError (exit 2) unless `outputDir` is, or can be made, a writable directory.
@@ -24,7 +24,7 @@ export const ensureWritableOutputDir = Effect.fn("RunDir.ensureWritable")(functi
       return new RunDirError({
         path: dir,
         message: `cannot write to the output directory ${dir}: ${written.reason}.`,
-        fix: `${written.hint} (--output-dir sets it)`
+        fix: `${written.fix} (--output-dir sets it)`
       })
     })
   )

@@ -1,23 +1,8 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Clock, Effect } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
-import { writeFileAtomic } from "../fs/atomic.js"
-
-/** A run directory could not be created or found. */
-export class RunDirError extends Schema.TaggedError<RunDirError>()("RunDirError", {
-  path: Schema.String,
-  message: Schema.String,
-  fix: Schema.String
-}) {}
-
-/** Where a run lives. */
-export interface RunLocation {
-  readonly experiment: string
-  readonly runName: string
-  readonly runDir: string
-  /** True when the directory existed (a resumed run). */
-  readonly existing: boolean
-}
+import type { RunLocation } from "./RunDirectory.js"
+import { RunDirError } from "./RunDirError.js"
 
 const stamp = (date: Date): string => date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)
 
@@ -37,7 +22,8 @@ export const claimRunDir = Effect.fn("RunDir.claim")(function*(config: TrainConf
       fix: "choose a writable --output-dir"
     })
   yield* fs.makeDirectory(experimentDir, { recursive: true }).pipe(Effect.mapError((e) => fail(experimentDir, e.message)))
-  const base = config.run_name ?? `${stamp(new Date())}-${configHash.slice(0, 6)}`
+  const now = new Date(yield* Clock.currentTimeMillis)
+  const base = config.run_name ?? `${stamp(now)}-${configHash.slice(0, 6)}`
   for (let n = 1; n < 1000; n++) {
     const runName = n === 1 ? base : `${base}-${n}`
     const runDir = path.join(experimentDir, runName)
@@ -103,14 +89,4 @@ export const resumeRunDir = Effect.fn("RunDir.resume")(function*(config: TrainCo
     })
   }
   return located(newest.dir)
-})
-
-/** Write a file of the run directory atomically, creating its folder. */
-export const writeRunFile = Effect.fn("RunDir.write")(function*(runDir: string, name: string, data: Uint8Array | string) {
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
-  const file = path.join(runDir, name)
-  yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.orDie)
-  yield* writeFileAtomic(file, data)
-  return file
 })

@@ -3,8 +3,13 @@ import { diffPaths, toPlain } from "../cache/canonical.js"
 import type { CheckpointInfo, CheckpointStoreService, LoadedCheckpoint } from "../checkpoint/CheckpointStore.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import type { NamedTensor } from "../model/spec.js"
-import { ResumeMismatch } from "../train/errors.js"
 import { TrainState } from "../train/TrainState.js"
+
+/** A resume that would not continue the same run (different model, data or config). */
+export class ResumeMismatch extends Schema.TaggedError<ResumeMismatch>()("ResumeMismatch", {
+  checkpoint: Schema.String,
+  differences: Schema.Array(Schema.String)
+}) {}
 
 /** What the Train stage stores in a checkpoint's state.json. */
 export const CheckpointMeta = Schema.Struct({

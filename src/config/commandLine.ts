@@ -1,6 +1,6 @@
 import { Either, Schema } from "effect"
-import { listFlags, switchFlags } from "../cli/flags.js"
-import type { Override } from "../config/loadConfig.js"
+import { listFlags, switchFlags } from "./flags.js"
+import type { Override } from "./loadConfig.js"
 
 const StringList = Schema.parseJson(Schema.Array(Schema.String))
 

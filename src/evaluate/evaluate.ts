@@ -1,0 +1,116 @@
+import { Effect, Schema } from "effect"
+import type { TrainConfig } from "../config/TrainConfig.js"
+import { type Dataset, type Split, unscaleTarget } from "../data/Dataset.js"
+import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
+
+/** One split's scores: the model, both naive baselines and the skill against each. */
+export const SplitReport = Schema.Struct({
+  model: ForecastMetrics,
+  baselines: Schema.Struct({ last_value: ForecastMetrics, seasonal_naive: ForecastMetrics }),
+  /** 1 − RMSE_model / RMSE_baseline: the share of the baseline's error the model removes. */
+  skill: Schema.Struct({ vs_last_value: MetricNumber, vs_seasonal_naive: MetricNumber })
+})
+
+/** Evaluate's output: metrics in original units per split, baselines and skill. */
+export const EvalReport = Schema.Struct({
+  season: Schema.Number,
+  horizon: Schema.Number,
+  splits: Schema.Struct({ val: Schema.optional(SplitReport), test: Schema.optional(SplitReport) })
+})
+export type EvalReport = typeof EvalReport.Type
+export type SplitReport = typeof SplitReport.Type
+
+/** One row of the first-step test forecasts, written to `predictions/test.csv`. */
+export const PredictionRow = Schema.Struct({
+  time: Schema.String,
+  actual: MetricNumber,
+  predicted: MetricNumber,
+  seasonal_naive: MetricNumber,
+  last_value: MetricNumber
+})
+export type PredictionRow = typeof PredictionRow.Type
+
+/** Evaluate's output with the test forecasts for plots. */
+export interface Evaluation {
+  readonly report: EvalReport
+  readonly testPredictions: ReadonlyArray<PredictionRow>
+}
+
+/** What Evaluate needs: the config, the dataset and a way to run the trained model. */
+export interface EvaluateInput<E> {
+  readonly config: TrainConfig
+  readonly dataset: Dataset
+  /** Model outputs (scaled) for `n` windows of `x`: [n, horizon]. */
+  readonly predict: (x: Float32Array, n: number) => Effect.Effect<Float32Array, E>
+}
+
+interface SplitForecasts {
+  readonly actual: Float64Array
+  readonly predicted: Float64Array
+  readonly lastValue: Float64Array
+  readonly seasonal: Float64Array
+  readonly previous: Float64Array
+}
+
+/** Forecasts of the model and both naive baselines for every (window, horizon step), in original units. */
+export const splitForecasts = (dataset: Dataset, split: Split, scaledPredictions: Float32Array, season: number): SplitForecasts => {
+  const horizon = dataset.manifest.horizon
+  const target = dataset.series.target
+  const predicted = unscaleTarget(dataset.manifest, scaledPredictions)
+  const size = split.n * horizon
+  const actual = new Float64Array(size)
+  const lastValue = new Float64Array(size)
+  const seasonal = new Float64Array(size)
+  const previous = new Float64Array(size)
+  for (let i = 0; i < split.n; i++) {
+    const start = split.start[i]!
+    const last = target[start - 1]!
+    for (let h = 0; h < horizon; h++) {
+      const k = i * horizon + h
+      actual[k] = target[start + h]!
+      lastValue[k] = last
+      previous[k] = last
+      // seasonal naive: the value one (or more) whole seasons before, always from observed history
+      const back = start + h - season * (Math.floor(h / season) + 1)
+      seasonal[k] = back >= 0 ? target[back]! : last
+    }
+  }
+  return { actual, predicted, lastValue, seasonal, previous }
+}
+
+const reportFor = (f: SplitForecasts): SplitReport => {
+  const model = forecastMetrics(f.actual, f.predicted, f.previous)
+  const lastValue = forecastMetrics(f.actual, f.lastValue, f.previous)
+  const seasonal = forecastMetrics(f.actual, f.seasonal, f.previous)
+  return {
+    model,
+    baselines: { last_value: lastValue, seasonal_naive: seasonal },
+    skill: { vs_last_value: skill(model, lastValue), vs_seasonal_naive: skill(model, seasonal) }
+  }
+}
+
+/** Run the model over val and test and score it, and the naive baselines, in original units. */
+export const evaluate = <E>(input: EvaluateInput<E>) =>
+  Effect.gen(function*() {
+    const { config, dataset } = input
+    const season = config.eval.season
+    const horizon = dataset.manifest.horizon
+    const splits: { val?: SplitReport; test?: SplitReport } = {}
+    let testPredictions: Array<PredictionRow> = []
+    for (const name of config.eval.splits) {
+      const split = dataset.splits[name]
+      if (split.n === 0) continue
+      const forecasts = splitForecasts(dataset, split, yield* input.predict(split.x, split.n), season)
+      splits[name] = reportFor(forecasts)
+      if (name === "test") {
+        testPredictions = Array.from({ length: split.n }, (_, i) => ({
+          time: dataset.series.time[split.start[i]!] ?? String(split.start[i]),
+          actual: forecasts.actual[i * horizon]!,
+          predicted: forecasts.predicted[i * horizon]!,
+          seasonal_naive: forecasts.seasonal[i * horizon]!,
+          last_value: forecasts.lastValue[i * horizon]!
+        }))
+      }
+    }
+    return { report: { season, horizon, splits }, testPredictions } satisfies Evaluation
+  })

@@ -1,0 +1,84 @@
+import { Path } from "@effect/platform"
+import { Cause, Clock, Effect, Exit, Option } from "effect"
+import { resumeCommand } from "../config/commandLine.js"
+import { renderConfig } from "../config/loadConfig.js"
+import { Progress } from "../progress/Progress.js"
+import { writeReport } from "../report/writeReport.js"
+import { ActiveRun, openCheckpoints, prepareResume } from "../resume/ActiveRun.js"
+import { RunFiles, type RunStatus, type SummaryPart } from "../rundir/files.js"
+import { claimRunDir, resumeRunDir } from "../rundir/location.js"
+import * as RunDirectory from "../rundir/RunDirectory.js"
+import { Signals } from "../signals/Signals.js"
+import { pipelineStages } from "../stages/index.js"
+import type { StageRun } from "../stages/runStage.js"
+import type { RunConfig } from "../stages/Stage.js"
+import { TrackerLayer } from "../tracking/layerFromNames.js"
+import { type RunInfo, Tracker } from "../tracking/Tracker.js"
+import type { RunRequest } from "./request.js"
+import { buildSummary, hyperparameters } from "./summary.js"
+
+const statusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
+  Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed"
+
+/** summary.json's fields from the outputs of the stages satisfied so far. */
+export const summaryParts = (runs: ReadonlyMap<string, StageRun<unknown>>): SummaryPart =>
+  Object.assign({}, ...pipelineStages.map((stage) => {
+    const run = runs.get(stage.name)
+    return run === undefined ? {} : stage.summarize?.(run.output) ?? {}
+  }))
+
+/**
+ * Run `stages` (those that write into the run) inside the run directory: claimed (or found for
+ * `--resume`, which is checked before anything in it changes), config.yaml written, the checkpoint
+ * store opened once, trackers open; summary.json is written on every exit and the report on success.
+ */
+export const withinRun = <A, E, R>(
+  req: RunRequest,
+  config: RunConfig,
+  runs: ReadonlyMap<string, StageRun<unknown>>,
+  stages: Effect.Effect<A, E, R>
+) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const progress = yield* Progress
+    const signals = yield* Signals
+    const c = config.loaded.config
+    const startedAt = yield* Clock.currentTimeMillis
+    const resume = c.checkpoint.resume
+    const location = resume !== null ? yield* resumeRunDir(c, resume) : yield* claimRunDir(c, runs.get("load-config")?.hash ?? "")
+    const dir = yield* RunDirectory.make(location)
+    const checkpoints = yield* openCheckpoints(c, dir)
+    const point = yield* prepareResume(c, summaryParts(runs).data?.fingerprint ?? "", checkpoints, dir)
+    yield* progress.note(`run directory: ${location.runDir}`)
+    yield* signals.setResumeCommand(resumeCommand(req.configFile, req.overrides, location.runName))
+    yield* dir.write(RunFiles.config, renderConfig(config.loaded, true))
+    const info: RunInfo = {
+      experiment: location.experiment,
+      runName: location.runName,
+      runDir: location.runDir,
+      params: hyperparameters(c),
+      configText: renderConfig(config.loaded, false),
+      tags: c.tags,
+      resumed: location.existing
+    }
+    const trackers = (yield* TrackerLayer)(c.tracking.trackers, info, { tensorboard: { histogramEvery: c.tracking.histogram_every } })
+    const summaryOf = (status: RunStatus) =>
+      Effect.map(Clock.currentTimeMillis, (finishedAt) =>
+        buildSummary({ config: c, configFile: path.resolve(req.configFile), location, startedAt, finishedAt, status, stages: runs, parts: summaryParts(runs) }))
+    const result = yield* Effect.zipRight(Effect.flatMap(Tracker, (t) => t.logParams(info.params)), stages).pipe(
+      Effect.provide(trackers),
+      Effect.provideService(ActiveRun, Option.some({ dir, checkpoints, resume: point })),
+      Effect.onExit((exit) =>
+        Exit.isSuccess(exit)
+          ? Effect.void
+          : Effect.flatMap(summaryOf(statusOf(exit)), dir.writeSummary).pipe(
+            Effect.catchAll((e) => progress.note(`warning: ${RunFiles.summary} could not be written: ${e.message}`))
+          )
+      )
+    )
+    const summary = yield* summaryOf("success")
+    yield* dir.writeSummary(summary)
+    const report = yield* Effect.either(writeReport(dir))
+    if (report._tag === "Left") yield* progress.note(`warning: the report could not be written: ${report.left.message}`)
+    return { location, summary, result }
+  })
