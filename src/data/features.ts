@@ -16,12 +16,6 @@ export interface InputColumn {
 /** True when at least one calendar encoding is on. */
 export const wantsCalendar = (calendar: CalendarSpec): boolean => calendar.day_of_week || calendar.day_of_year
 
-/** Names of the calendar features, in the order they are appended. */
-export const calendarFeatureNames = (calendar: CalendarSpec): Array<string> => [
-  ...(calendar.day_of_week ? ["day_of_week_sin", "day_of_week_cos"] : []),
-  ...(calendar.day_of_year ? ["day_of_year_sin", "day_of_year_cos"] : [])
-]
-
 /**
  * Sin/cos encodings of the date of each time: day of week (angle 2π·d/7, d = 0 on Sunday) and
  * day of year (angle 2π·d/days-in-year, d = 0 on January 1st). Times are epoch milliseconds.

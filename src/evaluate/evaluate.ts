@@ -113,4 +113,4 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
       }
     }
     return { report: { season, horizon, splits }, testPredictions } satisfies Evaluation
-  })
+  }).pipe(Effect.withSpan("Evaluate.run"))

@@ -5,7 +5,7 @@ import { decodeConfigText, readConfigText } from "../config/loadConfig.js"
 import { ActiveRun } from "../resume/ActiveRun.js"
 import { ensureWritableOutputDir } from "../rundir/outputDir.js"
 import { Evaluate } from "../stages/Evaluate.js"
-import { pipelineStages } from "../stages/index.js"
+import { PipelineStages } from "../stages/index.js"
 import { PrepareData } from "../stages/PrepareData.js"
 import { outputOf, runStage, type StageRun } from "../stages/runStage.js"
 import type { AnyStage, RunConfig } from "../stages/Stage.js"
@@ -16,10 +16,8 @@ import { withinRun } from "./session.js"
 import { checkValidateOnly, validateCheckpoint } from "./validate.js"
 
 /** The stages a request runs: all of them, or up to `pipeline stage <name>`. */
-const stagesOf = (req: RunRequest): ReadonlyArray<AnyStage> => {
-  const last = req.only === null ? pipelineStages.length - 1 : pipelineStages.findIndex((s) => s.name === req.only)
-  return pipelineStages.slice(0, last + 1)
-}
+const stagesOf = (req: RunRequest, all: ReadonlyArray<AnyStage>): ReadonlyArray<AnyStage> =>
+  all.slice(0, req.only === null ? all.length : all.findIndex((s) => s.name === req.only) + 1)
 
 /** Services for stages outside a run directory: no active run, no trackers. */
 const detached = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -39,13 +37,14 @@ const outcomeOf = (runs: ReadonlyMap<string, StageRun<unknown>>, run: Pick<RunOu
 const runStages = (req: RunRequest, config: RunConfig) =>
   Effect.gen(function*() {
     yield* checkValidateOnly(config)
+    const all = yield* PipelineStages
     const runs = new Map<string, StageRun<unknown>>()
     const satisfy = (stages: ReadonlyArray<AnyStage>) =>
       Effect.forEach(stages, (stage) =>
-        Effect.map(runStage(stage, runs, config, modeOf(req, stage, config), buildHint(req, stage)), (run) => void runs.set(stage.name, run)), {
+        Effect.map(runStage(stage, runs, config, modeOf(req, stage, config), buildHint(req, stage, all)), (run) => void runs.set(stage.name, run)), {
         discard: true
       })
-    const chosen = stagesOf(req)
+    const chosen = stagesOf(req, all)
     const split = chosen.findIndex((s) => s.inRun)
     const before = split < 0 ? chosen : chosen.slice(0, split)
     const inRun = split < 0 ? [] : chosen.slice(split)
@@ -63,7 +62,7 @@ const runStages = (req: RunRequest, config: RunConfig) =>
       return outcomeOf(runs, { location: null, summary: null })
     }
     yield* detached(Effect.forEach(inRun, (stage) => stage.precheck?.(config) ?? Effect.void, { discard: true }))
-    const run = yield* withinRun(req, config, runs, satisfy(inRun))
+    const run = yield* withinRun(req, config, runs, all, satisfy(inRun))
     return outcomeOf(runs, run)
   })
 

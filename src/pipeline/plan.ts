@@ -3,7 +3,7 @@ import { StageCache } from "../cache/StageCache.js"
 import { commandLine } from "../config/commandLine.js"
 import { renderConfig } from "../config/loadConfig.js"
 import { Progress } from "../progress/Progress.js"
-import { pipelineStages } from "../stages/index.js"
+import { PipelineStages } from "../stages/index.js"
 import { type CacheMode, keyParts, upstreamHashes } from "../stages/runStage.js"
 import type { AnyStage, RunConfig } from "../stages/Stage.js"
 import type { RunRequest } from "./request.js"
@@ -21,8 +21,8 @@ export const modeOf = (req: RunRequest, stage: AnyStage, config: RunConfig): Cac
     : "require"
 
 /** The command that builds `stage`'s output (named when `pipeline stage` finds it missing). */
-export const buildHint = (req: RunRequest, stage: AnyStage): string =>
-  `build it with: ${commandLine(stage === pipelineStages[0] ? ["run"] : ["stage", stage.name], req.configFile, req.overrides)}`
+export const buildHint = (req: RunRequest, stage: AnyStage, all: ReadonlyArray<AnyStage>): string =>
+  `build it with: ${commandLine(stage === all[0] ? ["run"] : ["stage", stage.name], req.configFile, req.overrides)}`
 
 /**
  * `--dry-run`: the resolved config with provenance, then per stage whether it would come from the
@@ -34,7 +34,7 @@ export const planRun = Effect.fn("Pipeline.plan")(function*(req: RunRequest, con
   yield* progress.note(renderConfig(config.loaded, true))
   const known = new Map<string, string>()
   const lines = ["plan (dry run, nothing written):"]
-  for (const stage of pipelineStages) {
+  for (const stage of yield* PipelineStages) {
     const upstream = upstreamHashes(stage, known)
     if (upstream === undefined) {
       lines.push(`  ▶ ${stage.name.padEnd(12)} would run (an upstream stage runs first)`)

@@ -9,9 +9,8 @@ import { RunFiles, type RunStatus, type SummaryPart } from "../rundir/files.js"
 import { claimRunDir, resumeRunDir } from "../rundir/location.js"
 import * as RunDirectory from "../rundir/RunDirectory.js"
 import { Signals } from "../signals/Signals.js"
-import { pipelineStages } from "../stages/index.js"
 import type { StageRun } from "../stages/runStage.js"
-import type { RunConfig } from "../stages/Stage.js"
+import type { AnyStage, RunConfig } from "../stages/Stage.js"
 import { TrackerLayer } from "../tracking/layerFromNames.js"
 import { type RunInfo, Tracker } from "../tracking/Tracker.js"
 import type { RunRequest } from "./request.js"
@@ -21,8 +20,8 @@ const statusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed"
 
 /** summary.json's fields from the outputs of the stages satisfied so far. */
-export const summaryParts = (runs: ReadonlyMap<string, StageRun<unknown>>): SummaryPart =>
-  Object.assign({}, ...pipelineStages.map((stage) => {
+export const summaryParts = (runs: ReadonlyMap<string, StageRun<unknown>>, stages: ReadonlyArray<AnyStage>): SummaryPart =>
+  Object.assign({}, ...stages.map((stage) => {
     const run = runs.get(stage.name)
     return run === undefined ? {} : stage.summarize?.(run.output) ?? {}
   }))
@@ -36,6 +35,7 @@ export const withinRun = <A, E, R>(
   req: RunRequest,
   config: RunConfig,
   runs: ReadonlyMap<string, StageRun<unknown>>,
+  all: ReadonlyArray<AnyStage>,
   stages: Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
@@ -48,7 +48,7 @@ export const withinRun = <A, E, R>(
     const location = resume !== null ? yield* resumeRunDir(c, resume) : yield* claimRunDir(c, runs.get("load-config")?.hash ?? "")
     const dir = yield* RunDirectory.make(location)
     const checkpoints = yield* openCheckpoints(c, dir)
-    const point = yield* prepareResume(c, summaryParts(runs).data?.fingerprint ?? "", checkpoints, dir)
+    const point = yield* prepareResume(c, summaryParts(runs, all).data?.fingerprint ?? "", checkpoints, dir)
     yield* progress.note(`run directory: ${location.runDir}`)
     yield* signals.setResumeCommand(resumeCommand(req.configFile, req.overrides, location.runName))
     yield* dir.write(RunFiles.config, renderConfig(config.loaded, true))
@@ -64,7 +64,7 @@ export const withinRun = <A, E, R>(
     const trackers = (yield* TrackerLayer)(c.tracking.trackers, info, { tensorboard: { histogramEvery: c.tracking.histogram_every } })
     const summaryOf = (status: RunStatus) =>
       Effect.map(Clock.currentTimeMillis, (finishedAt) =>
-        buildSummary({ config: c, configFile: path.resolve(req.configFile), location, startedAt, finishedAt, status, stages: runs, parts: summaryParts(runs) }))
+        buildSummary({ config: c, configFile: path.resolve(req.configFile), location, startedAt, finishedAt, status, stages: runs, parts: summaryParts(runs, all) }))
     const result = yield* Effect.zipRight(Effect.flatMap(Tracker, (t) => t.logParams(info.params)), stages).pipe(
       Effect.provide(trackers),
       Effect.provideService(ActiveRun, Option.some({ dir, checkpoints, resume: point })),

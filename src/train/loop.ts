@@ -251,4 +251,4 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       yield* engine.setState({ ...finalState, weights: bestWeights })
     }
     return { state, weights, lastCheckpoint } satisfies LoopOutput
-  })
+  }).pipe(Effect.withSpan("Train.loop"))

@@ -2,7 +2,7 @@ import { Command } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { vi } from "vitest"
@@ -136,5 +136,29 @@ describe("runs command", () => {
 
       const notARun = yield* cli(["compare", join(out, "births", "empty")])
       expect(Exit.isFailure(notARun.exit)).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+describe("runs after failed and damaged runs", () => {
+  it.live("a failed run's `metrics: null` is a row like any other; an unreadable summary costs only its own row", () =>
+    Effect.gen(function*() {
+      const out = fixture()
+      const failed = writeRunFixture(out, { experiment: "births", run: "failed", hiddenSize: 4, learningRate: 0.1, testRmse: 0 })
+      const summary = JSON.parse(readFileSync(join(failed, "summary.json"), "utf8"))
+      writeFileSync(join(failed, "summary.json"), JSON.stringify({ ...summary, status: "failed", metrics: null }))
+      const damaged = writeRunFixture(out, { experiment: "births", run: "damaged", hiddenSize: 4, learningRate: 0.1, testRmse: 0 })
+      writeFileSync(join(damaged, "summary.json"), '{"status": "succ')
+      const runs = yield* listRuns(out)
+      expect(runs).toHaveLength(8)
+      expect(runs.find((r) => r.run === "failed")?.status).toBe("failed")
+      const row = runs.find((r) => r.run === "damaged")!
+      expect(row.status).toBe("unreadable")
+      expect(row.problem).toContain(join(damaged, "summary.json"))
+      const listing = renderRunList(runs)
+      expect(listing).toContain("unreadable:")
+      expect(listing).toContain("units-64")
+      const compared = yield* cli(["compare", "--experiment", "births", "--output-dir", out])
+      expect(Exit.isSuccess(compared.exit)).toBe(true)
+      expect(compared.printed).toContain("damaged")
     }).pipe(Effect.provide(NodeContext.layer)))
 })
