@@ -57,39 +57,25 @@ export const errnoOf = (error: PlatformError): string | undefined => {
   return undefined
 }
 
-const describe = (code: string | undefined, fallback: string): { readonly reason: string; readonly fix: string } => {
-  switch (code) {
-    case "ENOSPC":
-      return {
-        reason: "no space left on device",
-        fix: "Free disk space (old runs/, checkpoints, the .cache folder) or set output_dir to a larger disk."
-      }
-    case "EDQUOT":
-      return { reason: "disk quota exceeded", fix: "Free space within your quota or set output_dir elsewhere." }
-    case "EACCES":
-    case "EPERM":
-      return {
-        reason: "permission denied",
-        fix: "Make the directory writable for this user or set output_dir to a directory you own."
-      }
-    case "EROFS":
-      return { reason: "read-only file system", fix: "Set output_dir to a directory on a writable file system." }
-    case "ENOTDIR":
-      return {
-        reason: "a parent of the path is a file, not a directory",
-        fix: "Remove or rename that file, or choose another path."
-      }
-    case "EISDIR":
-      return { reason: "the path is a directory", fix: "Remove that directory or choose another path." }
-    case "EMFILE":
-    case "ENFILE":
-      return { reason: "too many open files", fix: "Raise the open-file limit (ulimit -n) and retry." }
-    case "EIO":
-      return { reason: "input/output error", fix: "Check the disk for hardware or network-mount problems." }
-    default:
-      return { reason: fallback, fix: "Check that the directory exists, is writable and has free space." }
-  }
+const permission = { reason: "permission denied", fix: "Make the directory writable for this user or set output_dir to a directory you own." }
+const openFiles = { reason: "too many open files", fix: "Raise the open-file limit (ulimit -n) and retry." }
+
+/** What each errno means for a write, and what to do about it. */
+const writeProblems: Readonly<Record<string, { readonly reason: string; readonly fix: string }>> = {
+  ENOSPC: { reason: "no space left on device", fix: "Free disk space (old runs/, checkpoints, the .cache folder) or set output_dir to a larger disk." },
+  EDQUOT: { reason: "disk quota exceeded", fix: "Free space within your quota or set output_dir elsewhere." },
+  EACCES: permission,
+  EPERM: permission,
+  EROFS: { reason: "read-only file system", fix: "Set output_dir to a directory on a writable file system." },
+  ENOTDIR: { reason: "a parent of the path is a file, not a directory", fix: "Remove or rename that file, or choose another path." },
+  EISDIR: { reason: "the path is a directory", fix: "Remove that directory or choose another path." },
+  EMFILE: openFiles,
+  ENFILE: openFiles,
+  EIO: { reason: "input/output error", fix: "Check the disk for hardware or network-mount problems." }
 }
+
+const describe = (code: string | undefined, fallback: string): { readonly reason: string; readonly fix: string } =>
+  (code === undefined ? undefined : writeProblems[code]) ?? { reason: fallback, fix: "Check that the directory exists, is writable and has free space." }
 
 /** Turns a platform error from writing `path` into a tagged error with a reason and a fix hint. */
 export const writeErrorFrom = (path: string, error: PlatformError): AtomicWriteError => {
