@@ -7,7 +7,8 @@ import type { NamedTensor } from "../model/spec.js"
 import { Progress } from "../progress/Progress.js"
 import { Tracker } from "../tracking/Tracker.js"
 import { TrainingDiverged } from "./errors.js"
-import { improves, plateauStep, scheduledRate } from "./schedule.js"
+import { epochEnd } from "./epochEnd.js"
+import { scheduledRate } from "./schedule.js"
 import { epochOrder } from "./shuffle.js"
 import type { TrainState } from "./TrainState.js"
 
@@ -158,9 +159,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       const trainSeconds = trainingSeconds()
       const valLoss = yield* splitLoss(engine, val)
       const trainLoss = state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : Number.NaN
-      const score = es.monitor === "val_loss" && valLoss !== null ? valLoss : trainLoss
-      const improved = improves(score, state.best_score, es.mode, es.min_delta)
-      const plateau = plateauStep(cfg, improved, state.lr, state.plateau_wait)
+      const { improved, next } = epochEnd(cfg, state, epoch, { train: trainLoss, val: valLoss })
       const samplesPerSec = trainSeconds > 0 ? samplesTimed / trainSeconds : 0
       const record = {
         epoch,
@@ -170,8 +169,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
         seconds: trainSeconds,
         samples_per_s: samplesPerSec
       }
-      const withoutImprovement = improved ? 0 : state.epochs_without_improvement + 1
-      const stop = es.enabled && withoutImprovement > es.patience
+      const stop = next.stopped_early
       const epochMetrics: Record<string, number> = {
         "train/loss": trainLoss,
         lr: record.lr,
@@ -189,12 +187,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
           batch_in_epoch: 0,
           epoch_loss_sum: 0,
           epoch_loss_count: 0,
-          lr: plateau.lr,
-          plateau_wait: plateau.wait,
-          best_score: improved ? score : state.best_score,
-          best_epoch: improved ? epoch : state.best_epoch,
-          epochs_without_improvement: withoutImprovement,
-          stopped_early: stop,
+          ...next,
           train_seconds: state.train_seconds + trainSeconds,
           history: [...state.history, record]
         }
@@ -229,7 +222,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
 
       const periodic = config.checkpoint.save_interval > 0 && epoch % config.checkpoint.save_interval === 0
       if (periodic || stop || epoch === cfg.epochs) yield* save("periodic")
-      if (stop) yield* progress.note(`early stopping: no improvement in ${es.monitor} for ${withoutImprovement} epochs (best epoch ${state.best_epoch})`)
+      if (stop) yield* progress.note(`early stopping: no improvement in ${es.monitor} for ${next.epochs_without_improvement} epochs (best epoch ${state.best_epoch})`)
     })
 
     const loop = Effect.gen(function*() {
