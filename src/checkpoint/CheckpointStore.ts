@@ -36,6 +36,7 @@ export interface CheckpointStoreOptions {
 /** Everything needed to continue training exactly. */
 export interface SaveRequest {
   readonly kind: CheckpointKind
+  /** The epoch the checkpoint completed (or is inside, for a mid-epoch save): `epoch-<epoch>-step-<step>`. */
   readonly epoch: number
   readonly step: number
   /** Training state (counters, schedule, best so far, ...), stored as JSON in state.json. */

@@ -67,7 +67,7 @@ export const BEST_NAME = "best"
 
 const pad = (n: number, width: number): string => String(n).padStart(width, "0")
 
-/** `epoch-0005-step-00001234` */
+/** `epoch-0005-step-00001234`: written after epoch 5 (or during it), at optimizer step 1234. */
 export const periodicName = (epoch: number, step: number): string => `epoch-${pad(epoch, 4)}-step-${pad(step, 8)}`
 /** `emergency-step-00001240` */
 export const emergencyName = (step: number): string => `emergency-step-${pad(step, 8)}`
@@ -78,7 +78,11 @@ export type ParsedName =
   | { readonly kind: "emergency"; readonly epoch: undefined; readonly step: number }
   | { readonly kind: "best"; readonly epoch: undefined; readonly step: undefined }
 
-/** Parses a checkpoint directory name; undefined for anything else. */
+/**
+ * Parses a checkpoint directory name; undefined for anything else. Checkpoints written before
+ * names said the completed epoch carry the next epoch instead (`epoch-0006-…` after epoch 5); they
+ * parse the same, and resuming reads the position from state.json, never from the name.
+ */
 export const parseName = (name: string): ParsedName | undefined => {
   if (name === BEST_NAME) return { kind: "best", epoch: undefined, step: undefined }
   const periodic = /^epoch-(\d+)-step-(\d+)$/.exec(name)

@@ -11,7 +11,7 @@ import type { ModelSpec, NamedTensor } from "../model/spec.js"
 import { sha256Hex } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
 import { type CheckpointKind, trainLoop } from "../train/loop.js"
-import { initialTrainState, TrainState } from "../train/TrainState.js"
+import { checkpointEpoch, initialTrainState, TrainState } from "../train/TrainState.js"
 import { bestWeightsFor, guardDifferences, ResumeMismatch, resumeGuard } from "../resume/guard.js"
 import { requireActiveRun } from "../resume/ActiveRun.js"
 import { Tracker } from "../tracking/Tracker.js"
@@ -106,7 +106,7 @@ const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset
   const save = (kind: CheckpointKind, state: TrainState, engineState: { weights: ReadonlyArray<NamedTensor>; slots: ReadonlyArray<NamedTensor> }) =>
     store.save({
       kind,
-      epoch: state.epoch,
+      epoch: checkpointEpoch(state),
       step: state.step,
       meta: { train_state: Schema.encodeSync(TrainState)(state), guard, engine: engine.name },
       tensors: { weights: engineState.weights, optimizer: engineState.slots },

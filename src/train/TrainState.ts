@@ -57,3 +57,10 @@ export const initialTrainState = (lr: number): TrainState => ({
   train_seconds: 0,
   history: []
 })
+
+/**
+ * The epoch a checkpoint of `state` is named after: the epoch it completed when saved at an epoch
+ * boundary (`state.epoch` is then already the next one to run), else the epoch it is inside.
+ */
+export const checkpointEpoch = (state: Pick<TrainState, "epoch" | "batch_in_epoch">): number =>
+  state.batch_in_epoch === 0 ? state.epoch - 1 : state.epoch

@@ -109,6 +109,22 @@ describe("CheckpointStore save/load", () => {
         expect(yield* ls(dir)).toEqual(["epoch-0005-step-00000050", "epoch-0006-step-00000060"])
       }).pipe(Effect.provide(NodeLayer))))
 
+  it.scoped("checkpoints named the old way (after the next epoch) still resolve, load and age out by step", () =>
+    inRun((runDir) =>
+      Effect.gen(function*() {
+        const dir = `${runDir}/checkpoints`
+        const store = yield* storeAt({ dir, keepLast: 2, keepEveryEpochs: 0 })
+        // an older build named the checkpoint after epoch 2 (step 20) "epoch-0003"; this one names
+        // the checkpoint after epoch 3 (step 30) "epoch-0003" too: different steps, no clash
+        yield* store.save({ ...periodic(3), step: 20 })
+        yield* store.save(periodic(3))
+        expect(yield* ls(dir)).toEqual(["epoch-0003-step-00000020", "epoch-0003-step-00000030"])
+        expect((yield* store.resolve("last")).info.name).toBe("epoch-0003-step-00000030")
+        expect((yield* store.load(`${dir}/epoch-0003-step-00000020`)).step).toBe(20)
+        const next = yield* store.save(periodic(4))
+        expect(next.removed).toEqual([`${dir}/epoch-0003-step-00000020`])
+      }).pipe(Effect.provide(NodeLayer))))
+
   it.scoped("best is replaced only by a strictly better score, also by a resumed store", () =>
     inRun((runDir) =>
       Effect.gen(function*() {

@@ -30,6 +30,9 @@ beforeAll(async () => {
   expect(summary.best_epoch).toBeLessThan(summary.epochs_completed)
   const periodic = checkpointNames(runDirOf(out)).filter((n) => n.startsWith("epoch-"))
   expect(periodic.length).toBeGreaterThanOrEqual(2)
+  // each epoch checkpoint is named after the epoch it completed, the last one after the last epoch
+  const completed = (n: number) => `epoch-${String(n).padStart(4, "0")}-`
+  expect(periodic.slice(-2).map((n) => n.slice(0, 11))).toEqual([completed(summary.epochs_completed - 1), completed(summary.epochs_completed)])
   reference = {
     out,
     sha: summary.weights_sha256 ?? "",
@@ -105,7 +108,7 @@ describe("early stopping across a resume", () => {
     const runDir = runDirOf(out)
     const proc = start(runArgs(config, out, "r"))
     // the checkpoint after the first epoch without improvement: the next one without stops the run
-    const lastBeforeStop = `epoch-${String(reference.epochs).padStart(4, "0")}-`
+    const lastBeforeStop = `epoch-${String(reference.epochs - 1).padStart(4, "0")}-`
     const reached = await waitUntil(() => checkpointNames(runDir).some((n) => n.startsWith(lastBeforeStop)), 40_000, proc.exited)
     expect(reached, proc.stderr()).toBe(true)
     proc.child.kill("SIGKILL")
