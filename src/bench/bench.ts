@@ -19,7 +19,7 @@ import { trainLoop } from "../train/loop.js"
 import { initialTrainState } from "../train/TrainState.js"
 import { makeEngine, type EngineOptions } from "../engine/Engine.js"
 import { packageRoot } from "../engine/paths.js"
-import { Rng } from "../engine/random.js"
+import { Rng } from "../random/Rng.js"
 import type { Batch, OptimizerSpec } from "../engine/types.js"
 import type { ModelSpec } from "../model/spec.js"
 

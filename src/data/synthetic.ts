@@ -1,37 +1,12 @@
+import { Rng } from "../random/Rng.js"
 import type { SyntheticSource } from "./DataConfig.js"
 import type { Series } from "./Series.js"
 import { dailyTimes, formatTime } from "./time.js"
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed always gives the same stream in [0, 1). */
-export const mulberry32 = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** Standard normal samples from a uniform stream (Box-Muller, both values used). */
-export const gaussian = (uniform: () => number): (() => number) => {
-  let spare: number | undefined
-  return () => {
-    if (spare !== undefined) {
-      const value = spare
-      spare = undefined
-      return value
-    }
-    const u = 1 - uniform() // in (0, 1], so the log is finite
-    const v = uniform()
-    const radius = Math.sqrt(-2 * Math.log(u))
-    spare = radius * Math.sin(2 * Math.PI * v)
-    return radius * Math.cos(2 * Math.PI * v)
-  }
-}
-
 const DAYS_PER_YEAR = 365.25
+
+/** Stream key of synthetic noise, so it never draws the sequence weight init draws from the same seed. */
+const SYNTHETIC_STREAM = 0x5359
 
 /** Human description of a synthetic source, used as the dataset's `source`. */
 export const describeSynthetic = (source: typeof SyntheticSource.Type): string =>
@@ -42,13 +17,13 @@ export const describeSynthetic = (source: typeof SyntheticSource.Type): string =
  * one row per day from `start`; identical for identical settings.
  */
 export const generateSynthetic = (source: typeof SyntheticSource.Type): Series => {
-  const normal = gaussian(mulberry32(source.seed))
+  const rng = new Rng(source.seed, [SYNTHETIC_STREAM])
   const values = new Float64Array(source.length)
   for (let t = 0; t < source.length; t++) {
     values[t] = source.level + source.trend * t +
       source.amplitude * Math.sin((2 * Math.PI * t) / source.period) +
       0.5 * source.amplitude * Math.sin((2 * Math.PI * t) / DAYS_PER_YEAR) +
-      source.noise * normal()
+      source.noise * rng.normal()
   }
   const times = dailyTimes(source.start, source.length)
   return {

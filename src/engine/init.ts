@@ -1,4 +1,4 @@
-import { Rng } from "./random.js"
+import { Rng } from "../random/Rng.js"
 import { weightInfos } from "../model/spec.js"
 import type { ModelSpec, NamedTensor } from "../model/spec.js"
 

@@ -1,4 +1,7 @@
-import { mulberry32 } from "../data/synthetic.js"
+import { Rng } from "../random/Rng.js"
+
+/** Stream key of epoch shuffling, so it never draws the sequence weight init draws from the same seed. */
+const SHUFFLE_STREAM = 0x5348
 
 /**
  * The order of the training windows in `epoch`: a Fisher–Yates shuffle seeded by (seed, epoch),
@@ -8,9 +11,9 @@ export const epochOrder = (n: number, seed: number, epoch: number, shuffle: bool
   const order = new Uint32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
   if (!shuffle) return order
-  const uniform = mulberry32((Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(epoch, 0x85ebca6b)) >>> 0)
+  const rng = new Rng(seed, [SHUFFLE_STREAM, epoch])
   for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(uniform() * (i + 1))
+    const j = rng.below(i + 1)
     const t = order[i]!
     order[i] = order[j]!
     order[j] = t

@@ -72,10 +72,15 @@ describe("import rules", () => {
     expect(importersOf("cli").filter((f) => f !== "bin.ts")).toEqual([])
   })
 
-  it("the engine builds on model concepts only; the model never imports the engine or its consumers", () => {
-    expect([...(folderEdges.get("engine") ?? [])].sort()).toEqual(["model"])
+  it("the engine builds on model concepts (and the seeded generator) only; the model never imports the engine or its consumers", () => {
+    expect([...(folderEdges.get("engine") ?? [])].sort()).toEqual(["model", "random"])
     const consumers = ["engine", "train", "stages", "pipeline", "resume", "evaluate", "predict", "cli"]
     expect([...(folderEdges.get("model") ?? [])].filter((f) => consumers.includes(f))).toEqual([])
+  })
+
+  it("the seeded generator is a leaf every layer may use: it imports nothing", () => {
+    expect(folderEdges.get("random")).toBeUndefined()
+    expect(importersOf("random").length).toBeGreaterThan(0)
   })
 
   it("low layers (files, config, data, the run directory format) never import the stages or the pipeline above them", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { DataSource } from "../../src/data/DataConfig.js"
 import { loadSeries } from "../../src/data/sources.js"
-import { generateSynthetic, mulberry32 } from "../../src/data/synthetic.js"
+import { generateSynthetic } from "../../src/data/synthetic.js"
 import { fixturesDir, salesSource } from "./helpers.js"
 
 const source = Schema.decodeUnknownSync(DataSource)
@@ -117,14 +117,5 @@ describe("synthetic", () => {
     expect(Math.abs(mean)).toBeLessThan(0.1)
     expect(std).toBeGreaterThan(2.9)
     expect(std).toBeLessThan(3.1)
-  })
-
-  it("draws uniforms in [0, 1) deterministically", () => {
-    const a = mulberry32(1)
-    const b = mulberry32(1)
-    const draws = Array.from({ length: 1000 }, () => a())
-    expect(draws).toEqual(Array.from({ length: 1000 }, () => b()))
-    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0)
-    expect(Math.max(...draws)).toBeLessThan(1)
   })
 })

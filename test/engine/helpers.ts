@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import { distFiles } from "../../src/engine/paths.js"
-import { Rng } from "../../src/engine/random.js"
+import { Rng } from "../../src/random/Rng.js"
 import type { Batch, OptimizerSpec } from "../../src/engine/types.js"
 import type { ModelSpec, NamedTensor } from "../../src/model/spec.js"
 

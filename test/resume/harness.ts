@@ -4,6 +4,7 @@ import { createHash } from "node:crypto"
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { Rng } from "../../src/random/Rng.js"
 
 /** The repository root. */
 export const root = resolve(new URL("../..", import.meta.url).pathname)
@@ -93,16 +94,10 @@ export const waitUntil = async (check: () => boolean, timeoutMs: number, stop: (
   return check()
 }
 
-/** A small seeded generator (mulberry32) for reproducible kill points. */
+/** A seeded uniform generator for reproducible kill points. */
 export const seeded = (seed: number) => {
-  let a = seed >>> 0
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = new Rng(seed)
+  return (): number => rng.uniform()
 }
 
 /** summary.json of a run directory. */

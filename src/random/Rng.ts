@@ -1,4 +1,7 @@
-/** Seeded pseudo-random numbers for weight init (xoshiro128** seeded through splitmix32). */
+/**
+ * The one seeded generator: xoshiro128** seeded through splitmix32, with a stream key so each use
+ * of one seed (weight init, epoch shuffling, synthetic data, bench inputs) draws its own sequence.
+ */
 
 const splitmix32 = (state: { s: number }): number => {
   state.s = (state.s + 0x9e3779b9) | 0
@@ -8,7 +11,13 @@ const splitmix32 = (state: { s: number }): number => {
   return (z ^ (z >>> 16)) >>> 0
 }
 
-/** A deterministic generator of uniform and normal numbers from a numeric seed. */
+const fmix32 = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) | 0
+}
+
+/** A deterministic generator of uniform, integer and normal numbers from a numeric seed and stream key. */
 export class Rng {
   private a: number
   private b: number
@@ -16,8 +25,14 @@ export class Rng {
   private d: number
   private spare: number | null = null
 
-  constructor(seed: number) {
-    const st = { s: (seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296) | 0, 0x27d4eb2d) }
+  /**
+   * `seed` may use all 53 integer bits; `stream` words (e.g. a purpose tag and an epoch) select
+   * an independent sequence of the same seed. No stream gives the sequence weight init uses.
+   */
+  constructor(seed: number, stream: ReadonlyArray<number> = []) {
+    let s = (seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296) | 0, 0x27d4eb2d)
+    for (const word of stream) s = fmix32(s ^ Math.imul((word + 0x7f4a7c15) | 0, 0x9e3779b1))
+    const st = { s }
     this.a = splitmix32(st)
     this.b = splitmix32(st)
     this.c = splitmix32(st)
@@ -42,7 +57,12 @@ export class Rng {
     return (this.nextU32() * 2097152 + (this.nextU32() >>> 11)) / 9007199254740992
   }
 
-  /** Standard normal (Box-Muller). */
+  /** Uniform integer in [0, n) for n ≤ 2^53. */
+  below(n: number): number {
+    return Math.floor(this.uniform() * n)
+  }
+
+  /** Standard normal (Box-Muller, both values used). */
   normal(): number {
     if (this.spare !== null) {
       const s = this.spare
