@@ -14,7 +14,8 @@ import { initialTrainState } from "../../src/train/TrainState.js"
 const yaml = `
 data: { source: { kind: synthetic, length: 160 }, lookback: 6 }
 model: { layers: 2, hidden_size: 4, dropout: 0.1 }
-train: { epochs: 4, batch_size: 32, engine: tfjs, early_stopping: { enabled: false } }
+train: { epochs: 4, batch_size: 32, early_stopping: { enabled: false } }
+runtime: { engine: tfjs }
 tracking: { histogram_every: 2 }
 `
 
