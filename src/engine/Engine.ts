@@ -3,6 +3,7 @@ import { existsSync } from "node:fs"
 import { validateSpec } from "./params.js"
 import { distFiles } from "./paths.js"
 import type { RawEngine } from "./raw.js"
+import { nativeSupport, type NativeIsa } from "./nativeAddon.js"
 import { hasRelaxedSimd, hasSimd } from "./simd.js"
 import type { Batch, EngineState, OptimizerSpec, StepResult } from "./types.js"
 import type { ModelSpec, NamedTensor } from "../model/spec.js"
@@ -27,7 +28,7 @@ export class EngineUnavailable extends Schema.TaggedError<EngineUnavailable>()("
 
 /** A training engine: one model, its optimizer state, and the compute to train it. */
 export interface TrainEngine {
-  /** "wasm-relaxed-simd" | "wasm-simd" | "reference" | "tfjs-<backend>". */
+  /** "native-avx512" | "native-avx2" | "wasm-relaxed-simd" | "wasm-simd" | "reference" | "tfjs-<backend>". */
   readonly name: string
   readonly threads: number
   /** Forward + BPTT + global-norm clip + optimizer update; uninterruptible. */
@@ -46,10 +47,12 @@ export interface EngineOptions {
   spec: ModelSpec
   optimizer: OptimizerSpec
   seed: number
-  /** Worker threads for the wasm engine (1 = in-process); others ignore it. */
+  /** Threads of the native and wasm engines (1 = in-process); others ignore it. */
   threads: number
   /** Which wasm build: relaxed SIMD (FMA) when supported ("auto"), or forced. */
   simd?: "auto" | "relaxed" | "plain"
+  /** Which native kernels: the best this CPU runs ("auto"), or forced. */
+  isa?: "auto" | NativeIsa
 }
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
@@ -71,7 +74,7 @@ const chooseWasm = (simd: "auto" | "relaxed" | "plain"): { name: string; path: s
 }
 
 /** The engines this build can make. */
-type BuiltKind = "wasm" | "reference" | "tfjs"
+type BuiltKind = "native" | "wasm" | "reference" | "tfjs"
 
 const createRaw = async (kind: BuiltKind, o: EngineOptions): Promise<RawEngine> => {
   switch (kind) {
@@ -83,6 +86,14 @@ const createRaw = async (kind: BuiltKind, o: EngineOptions): Promise<RawEngine> 
       const { loadTf } = await import("../model/keras.js")
       const { makeTfjsEngine } = await import("./tfjs.js")
       return makeTfjsEngine(await loadTf(), o.spec, o.optimizer, o.seed)
+    }
+    case "native": {
+      const support = nativeSupport()
+      if (!support.ok) throw new Error(`native engine unavailable: ${support.reason}`)
+      const isa = o.isa === undefined || o.isa === "auto" ? support.isa : o.isa
+      if (isa === "avx512" && !support.cpu.avx512) throw new Error("native engine: this CPU lacks AVX-512 F/BW/VL with FMA")
+      const { makeNativeEngine } = await import("./native.js")
+      return makeNativeEngine({ addon: support.addon, isa, spec: o.spec, optimizer: o.optimizer, seed: o.seed, threads: o.threads })
     }
     case "wasm": {
       const choice = chooseWasm(o.simd ?? "auto")
@@ -103,8 +114,18 @@ const fromPromise = <A>(f: () => Promise<A>): Effect.Effect<A, EngineError> =>
 export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, EngineError | EngineUnavailable, Scope.Scope> = Effect.fn("Engine.make")(
   function* (o: EngineOptions) {
     const kind = o.kind
-    if (kind === "native" || kind === "webgpu") {
+    if (kind === "webgpu") {
       return yield* new EngineUnavailable({ engine: kind, reason: "this build has no such engine", fix: "use --set runtime.engine=wasm (or auto)" })
+    }
+    if (kind === "native") {
+      const support = nativeSupport()
+      if (!support.ok) {
+        return yield* new EngineUnavailable({
+          engine: kind,
+          reason: support.reason,
+          fix: "run `npm run build` where a C++ compiler (g++) is installed, or use --set runtime.engine=wasm (or auto)"
+        })
+      }
     }
     const bad = validateSpec(o.spec)
     if (bad !== null) return yield* new EngineError({ reason: `invalid model spec: ${bad}` })
@@ -173,7 +194,11 @@ export const describeEngines: Effect.Effect<ReadonlyArray<EngineAvailability>> =
   const simdMissing = fileState(files?.simdWasm)
   const workerMissing = fileState(files?.worker)
   const threadsNote = workerMissing === null ? "worker threads available" : `single-threaded only: ${workerMissing}`
+  const native = nativeSupport()
   const out: Array<EngineAvailability> = [
+    native.ok
+      ? { name: `native-${native.isa}`, kind: "native", available: true, detail: `C++ ${native.isa === "avx512" ? "AVX-512" : "AVX2"} kernels, native threads` }
+      : { name: "native", kind: "native", available: false, detail: native.reason },
     {
       name: "wasm-relaxed-simd",
       kind: "wasm",

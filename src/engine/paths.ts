@@ -30,6 +30,8 @@ export interface DistFiles {
   readonly relaxedWasm: string
   readonly simdWasm: string
   readonly worker: string
+  /** The native engine's Node-API addon (absent where no compiler was found). */
+  readonly native: string
 }
 
 /** Paths of the compiled kernels and the bundled worker under `<root>/dist`. */
@@ -40,6 +42,7 @@ export const distFiles = (): DistFiles | null => {
     root,
     relaxedWasm: join(root, "dist", "engine", "lstm-relaxed.wasm"),
     simdWasm: join(root, "dist", "engine", "lstm-simd.wasm"),
-    worker: join(root, "dist", "engine-worker.js")
+    worker: join(root, "dist", "engine-worker.js"),
+    native: join(root, "dist", "engine", "lstm-native.node")
   }
 }

@@ -6,6 +6,7 @@ import type { Dataset } from "../data/Dataset.js"
 import { acquireDevice, selectDevice } from "../device/Device.js"
 import { runsOnGpu } from "../device/select.js"
 import { EngineError, makeEngine } from "../engine/Engine.js"
+import { nativeSupport } from "../engine/nativeAddon.js"
 import type { OptimizerSpec } from "../engine/types.js"
 import type { ModelSpec, NamedTensor } from "../model/spec.js"
 import { sha256Hex } from "../fs/hash.js"
@@ -18,9 +19,12 @@ import { Tracker } from "../tracking/Tracker.js"
 import { PrepareData } from "./PrepareData.js"
 import type { Stage } from "./Stage.js"
 
-/** The engine the config asks for, given where the math runs (auto: the fused CPU engine, tfjs on a GPU backend). */
+/** The engine the config asks for, given where the math runs (auto: tfjs on a GPU backend, else native kernels where built, else wasm). */
 export const engineKind = (config: TrainConfig, deviceIsGpu: boolean): Exclude<TrainConfig["runtime"]["engine"], "auto"> =>
-  config.runtime.engine === "auto" ? (deviceIsGpu ? "tfjs" : "wasm") : config.runtime.engine
+  config.runtime.engine === "auto" ? (deviceIsGpu ? "tfjs" : nativeSupport().ok ? "native" : "wasm") : config.runtime.engine
+
+/** Whether an engine splits the batch over `runtime.threads` (the others run on one). */
+const threaded = (kind: ReturnType<typeof engineKind>): boolean => kind === "wasm" || kind === "native"
 
 /** Worker threads the fused engine uses. */
 export const threadCount = (config: TrainConfig): number =>
@@ -77,7 +81,7 @@ const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset
   } else {
     yield* progress.note(`device: cpu (${kind} engine)`)
   }
-  const threads = kind === "wasm" ? threadCount(config) : 1
+  const threads = threaded(kind) ? threadCount(config) : 1
   const spec = modelSpec(config, dataset)
   const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
   const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
@@ -182,7 +186,7 @@ export const Train: Stage<TrainedModel, { readonly data: typeof PrepareData }> =
       seed: config.seed,
       device: config.runtime.device,
       engine: config.runtime.engine,
-      threads: engineKind(config, false) === "wasm" ? threadCount(config) : 1
+      threads: threaded(engineKind(config, false)) ? threadCount(config) : 1
     }),
   run: ({ data }, { loaded }) => trainModel(loaded.config, data),
   // a model from the cache still gives this run its curves

@@ -1,0 +1,37 @@
+// The AVX2 kernel table: kernels.inc with 8-lane vectors, 6 x 16 register tiles
+// (12 accumulators of the 16 ymm registers). Compiled with -mavx2 -mfma.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace lstm {
+namespace avx2 {
+
+struct VW {
+  using T = __m256;
+  static constexpr int W = 8;
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T set1(float x) { return _mm256_set1_ps(x); }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+};
+
+using VH = VW;
+
+static constexpr int MR = 6;
+static constexpr int NVW = 2;
+
+#include "kernels.inc"
+
+}  // namespace avx2
+
+const Kernels& avx2Kernels() {
+  static const Kernels k{"avx2", avx2::NR, avx2::packB, avx2::mm, avx2::mmAtB, gatesForward8, gatesBackward8};
+  return k;
+}
+
+}  // namespace lstm
