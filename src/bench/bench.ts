@@ -1,14 +1,21 @@
 /**
- * Training-speed benchmark: the fused engine (1 and 2 threads), tf.layers.lstm on the tfjs
- * wasm backend, and PyTorch (when `/usr/bin/python3 -c "import torch"` works), one JSON line
- * per measurement plus an engine/PyTorch ratio per workload and thread count.
+ * Training-speed benchmark: the fused engines (native and wasm, 1 and 2 threads), tf.layers.lstm
+ * on the tfjs wasm backend, and PyTorch, one JSON line per measurement. Engines and PyTorch run
+ * interleaved (A B A B, `--rounds` times) so that load from other processes hits both alike;
+ * the medians over rounds give an engine/PyTorch ratio per workload and thread count, and each
+ * engine line its GFLOP/s and fraction of the measured peak FMA rate of the cores it used.
  *
  *   node --experimental-wasm-relaxed-simd dist/bench.js [--workloads reference,seq30,hidden128,batch256]
- *        [--steps 30] [--warmup 5] [--threads 1,2] [--simd auto|relaxed|plain]
- *        [--tfjs-steps 3] [--no-tfjs] [--no-torch] [--torch-steps 30]
+ *        [--engines native,wasm] [--rounds 3] [--steps 30] [--warmup 5] [--threads 1,2]
+ *        [--simd auto|relaxed|plain] [--torch-python /tmp/torch/bin/python] [--torch-steps 30]
+ *        [--no-torch] [--tfjs-steps 3] [--no-tfjs] [--no-pipeline]
+ *
+ * `--torch-python` names the Python that has torch (the official wheel in a venv, say); without
+ * it /usr/bin/python3 is tried (Debian's python3-torch). Its version is in each line's `impl`.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { decodeConfigText } from "../config/loadConfig.js"
@@ -18,6 +25,7 @@ import { makeMemory } from "../tracking/Memory.js"
 import { trainLoop } from "../train/loop.js"
 import { initialTrainState } from "../train/TrainState.js"
 import { makeEngine, type EngineOptions } from "../engine/Engine.js"
+import { nativeSupport } from "../engine/nativeAddon.js"
 import { packageRoot } from "../engine/paths.js"
 import { Rng } from "../random/Rng.js"
 import type { Batch, OptimizerSpec } from "../engine/types.js"
@@ -93,17 +101,26 @@ const timeEngine = (o: EngineOptions, batch: Batch, warmup: number, steps: numbe
     return { name: engine.name, ms: median(times), cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(steps, 1) }
   }))
 
-const torchScript = (): string | null => {
-  const root = packageRoot()
-  if (root === null) return null
-  const script = join(root, "..", "shared", "bench", "torch_lstm.py")
-  if (!existsSync(script)) return null
-  const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" })
-  return probe.status === 0 ? script : null
+interface Torch {
+  readonly python: string
+  readonly script: string
 }
 
-const runTorch = (script: string, w: Workload, threads: number, steps: number): number | null => {
-  const r = spawnSync("/usr/bin/python3", [script, "--seq", `${w.seq}`, "--hidden", `${w.hidden}`, "--batch", `${w.batch}`, "--features", `${w.features}`, "--layers", `${w.layers}`, "--threads", `${threads}`, "--steps", `${steps}`], {
+const torchScriptPath = (): string | null => {
+  const root = packageRoot()
+  const candidates = [process.env["TORCH_LSTM_SCRIPT"], root === null ? undefined : join(root, "..", "shared", "bench", "torch_lstm.py"), "/work/shared/bench/torch_lstm.py"]
+  return candidates.find((p): p is string => p !== undefined && existsSync(p)) ?? null
+}
+
+const findTorch = (python: string): Torch | string => {
+  const script = torchScriptPath()
+  if (script === null) return "torch_lstm.py not found (set TORCH_LSTM_SCRIPT)"
+  const probe = spawnSync(python, ["-c", "import torch"], { stdio: "ignore" })
+  return probe.status === 0 ? { python, script } : `${python} -c 'import torch' failed`
+}
+
+const runTorch = ({ python, script }: Torch, w: Workload, threads: number, steps: number): number | null => {
+  const r = spawnSync(python, [script, "--seq", `${w.seq}`, "--hidden", `${w.hidden}`, "--batch", `${w.batch}`, "--features", `${w.features}`, "--layers", `${w.layers}`, "--threads", `${threads}`, "--steps", `${steps}`], {
     env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
     encoding: "utf8"
   })
@@ -114,9 +131,34 @@ const runTorch = (script: string, w: Workload, threads: number, steps: number): 
   const out: unknown = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}")
   if (typeof out !== "object" || out === null || !("ms_per_step_median" in out) || typeof out.ms_per_step_median !== "number") return null
   const impl = "impl" in out && typeof out.impl === "string" ? out.impl : "torch"
-  console.log(JSON.stringify(line(w, impl, threads, out.ms_per_step_median)))
+  console.log(JSON.stringify({ ...line(w, impl, threads, out.ms_per_step_median), gflops: round1(gflops(w, out.ms_per_step_median)) }))
   return out.ms_per_step_median
 }
+
+const round1 = (x: number): number => Math.round(x * 10) / 10
+
+/**
+ * Matmul FLOPs of one training step (forward, BPTT, weight gradients; the gate math and the
+ * head are a few percent more): the work PyTorch and the engines both do.
+ */
+const flopsPerStep = (w: Workload): number => {
+  let total = 0
+  let input = w.features
+  for (let l = 0; l < w.layers; l++) {
+    const u = w.hidden
+    const g = 4 * u
+    total += w.seq * 2 * w.batch * (input + u) * g // z_t = [x_t | h_t-1] W
+    total += (w.seq - 1) * 2 * w.batch * g * u * 2 // dh_t-1 = dz R^T, dR = h^T dz
+    total += w.seq * 2 * w.batch * input * g // dW = x^T dz
+    if (l > 0) total += w.seq * 2 * w.batch * g * input // dx = dz W^T
+    input = u
+  }
+  return total
+}
+
+const gflops = (w: Workload, ms: number): number => flopsPerStep(w) / (ms * 1e6)
+
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ")
 
 const main = Effect.gen(function* () {
   const names = (argValue("workloads") ?? WORKLOADS.map((w) => w.name).join(",")).split(",")
@@ -127,20 +169,67 @@ const main = Effect.gen(function* () {
   })
   const steps = intArg("steps", 30)
   const warmup = intArg("warmup", 5)
+  const rounds = Math.max(1, intArg("rounds", 3))
   const threadList = (argValue("threads") ?? "1,2").split(",").map(Number)
   const simdArg = argValue("simd") ?? "auto"
   if (simdArg !== "auto" && simdArg !== "relaxed" && simdArg !== "plain") throw new Error(`--simd must be auto, relaxed or plain`)
+  const native = nativeSupport()
+  const engines = (argValue("engines") ?? (native.ok ? "native,wasm" : "wasm")).split(",")
+  for (const e of engines) if (e !== "native" && e !== "wasm") throw new Error(`--engines takes native and/or wasm, got ${e}`)
+  if (!native.ok) {
+    console.error(`native engine unavailable: ${native.reason}`)
+    if (engines.includes("native")) throw new Error("--engines native needs the native engine")
+  }
   const tfjsSteps = intArg("tfjs-steps", 3)
-  const torch = flag("no-torch") ? null : torchScript()
-  if (!flag("no-torch") && torch === null) console.error("PyTorch not found (/usr/bin/python3 -c 'import torch' failed or torch_lstm.py missing): skipping it")
+  const torchPython = argValue("torch-python")
+  const torchFound = flag("no-torch") ? null : findTorch(torchPython ?? "/usr/bin/python3")
+  if (typeof torchFound === "string") {
+    if (torchPython !== undefined) throw new Error(`--torch-python: ${torchFound}`)
+    console.error(`PyTorch not found (${torchFound}): skipping it; pass --torch-python <venv>/bin/python for the official wheel`)
+  }
+  const torch = typeof torchFound === "string" ? null : torchFound
+  // the peak FMA rate of one core with the native kernels' widest vectors (the CPU's own figure)
+  const peak = native.ok ? native.addon.peakGflops(native.isa, 0.3) : null
+  console.log(JSON.stringify({ load_avg: load(), ...(native.ok ? { peak_gflops_per_core: round1(peak ?? 0), peak_isa: native.isa } : {}) }))
   const referenceMs = new Map<number, number>()
+  let best = "wasm"
   for (const w of workloads) {
     const batch = batchOf(w)
-    const engineMs = w.name === "reference" ? referenceMs : new Map<number, number>()
     for (const threads of threadList) {
-      const r = yield* timeEngine({ kind: "wasm", simd: simdArg, spec: specOf(w), optimizer: adam, seed: 1, threads }, batch, warmup, steps)
-      engineMs.set(threads, r.ms)
-      console.log(JSON.stringify({ ...line(w, r.name, threads, r.ms), cpu_ms_per_step: Math.round(r.cpuMs * 10) / 10 }))
+      const times = new Map<string, Array<number>>()
+      const push = (name: string, ms: number): void => {
+        times.set(name, [...(times.get(name) ?? []), ms])
+      }
+      for (let r = 0; r < rounds; r++) {
+        for (const e of engines) {
+          const kind = e === "native" ? "native" as const : "wasm" as const
+          const t = yield* timeEngine({ kind, simd: simdArg, spec: specOf(w), optimizer: adam, seed: 1, threads }, batch, warmup, steps)
+          push(t.name, t.ms)
+          console.log(JSON.stringify({
+            ...line(w, t.name, threads, t.ms), round: r + 1, cpu_ms_per_step: round1(t.cpuMs), gflops: round1(gflops(w, t.ms)),
+            ...(peak === null ? {} : { fraction_of_peak: Math.round((gflops(w, t.ms) / (peak * threads)) * 1000) / 1000 })
+          }))
+        }
+        if (torch !== null) {
+          const ms = runTorch(torch, w, threads, intArg("torch-steps", 30))
+          if (ms !== null) push("torch", ms)
+        }
+      }
+      const torchMs = times.has("torch") ? median(times.get("torch")!) : null
+      for (const [name, ms] of times) {
+        if (name === "torch") continue
+        const m = median(ms)
+        if (w.name === "reference" && (best === "wasm" || name.startsWith("native"))) {
+          referenceMs.set(threads, m)
+          best = name.startsWith("native") ? "native" : "wasm"
+        }
+        console.log(JSON.stringify({
+          summary: name, workload: w.name, threads, rounds, ms_per_step_median: Math.round(m * 1000) / 1000,
+          samples_per_s: round1((w.batch * 1000) / m),
+          ...(torchMs === null ? {} : { torch_samples_per_s: round1((w.batch * 1000) / torchMs), speedup_vs_torch: Math.round((torchMs / m) * 100) / 100 }),
+          load_avg: load()
+        }))
+      }
     }
     if (!flag("no-tfjs") && tfjsSteps > 0) {
       const tf = yield* Effect.promise(() => import("@tensorflow/tfjs"))
@@ -151,18 +240,9 @@ const main = Effect.gen(function* () {
         console.log(JSON.stringify(line(w, `${r.name}-tf.layers.lstm`, 1, r.ms)))
       }
     }
-    if (torch !== null) {
-      for (const threads of threadList) {
-        const ms = runTorch(torch, w, threads, intArg("torch-steps", 30))
-        const mine = engineMs.get(threads)
-        if (ms !== null && mine !== undefined) {
-          console.log(JSON.stringify({ ratio: "engine/torch", workload: w.name, threads, speedup: Math.round((ms / mine) * 100) / 100 }))
-        }
-      }
-    }
   }
   if (!flag("no-pipeline")) {
-    for (const threads of threadList) yield* pipelineThroughput(threads, referenceMs.get(threads))
+    for (const threads of threadList) yield* pipelineThroughput(best === "native" ? "native" : "wasm", threads, referenceMs.get(threads))
   }
 })
 
@@ -170,7 +250,7 @@ const main = Effect.gen(function* () {
  * The pipeline's own training throughput on the reference workload: the real loop (shuffling,
  * batch assembly, validation, tracker and progress calls, checkpoints off) over 4096 windows.
  */
-const pipelineThroughput = (threads: number, engineMs: number | undefined) =>
+const pipelineThroughput = (kind: "native" | "wasm", threads: number, engineMs: number | undefined) =>
   Effect.gen(function* () {
     const w = WORKLOADS.find((x) => x.name === "reference")!
     const yaml = `
@@ -190,7 +270,7 @@ tracking: { histogram_every: 0 }
       for (let i = 0; i < n; i++) y[i] = rng.normal()
       return { n, x, y, start: new Int32Array(n) }
     }
-    const engine = yield* makeEngine({ kind: "wasm", spec: specOf(w), optimizer: adam, seed: 1, threads })
+    const engine = yield* makeEngine({ kind, spec: specOf(w), optimizer: adam, seed: 1, threads })
     const memory = makeMemory()
     const out = yield* trainLoop({
       config,

@@ -34,6 +34,8 @@ export interface NativeAddon {
   readonly sumSquares: (h: NativeHandle) => number
   readonly update: (h: NativeHandle, sgd: boolean, clipScale: number, lr: number, lrHat: number, c2: number, beta1: number, beta2: number, epsilon: number, decay: number, momentum: number) => void
   readonly predict: (h: NativeHandle, x: Float32Array, n: number, out: Float32Array) => void
+  /** Sustained FMA GFLOP/s of one core with the kernels' vector width, timed over at least `seconds`. */
+  readonly peakGflops: (isa: NativeIsa, seconds: number) => number
 }
 
 /** An instruction set the addon has kernels for. */
@@ -45,7 +47,7 @@ export type NativeSupport =
   | { readonly ok: false; readonly reason: string }
 
 const isAddon = (m: unknown): m is NativeAddon =>
-  typeof m === "object" && m !== null && ["cpu", "create", "close", "copy", "forwardBackward", "sumSquares", "update", "predict"].every((k) => typeof (m as Record<string, unknown>)[k] === "function")
+  typeof m === "object" && m !== null && ["cpu", "create", "close", "copy", "forwardBackward", "sumSquares", "update", "predict", "peakGflops"].every((k) => typeof (m as Record<string, unknown>)[k] === "function")
 
 let cached: NativeSupport | null = null
 

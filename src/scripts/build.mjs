@@ -1,5 +1,5 @@
-// Builds everything `pipeline` runs: the WebAssembly kernels, then the CLI, the engine's worker
-// and the benchmark as ESM bundles.
+// Builds everything `pipeline` runs: the WebAssembly kernels, the native kernels (when a C++
+// compiler is present), then the CLI, the engine's worker and the benchmark as ESM bundles.
 // Usage: npm run build
 import { build } from "esbuild"
 import { existsSync } from "node:fs"
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 await import("./build-wasm.mjs")
+await import("./build-native.mjs")
 
 const entries = [
   ["src/bin.ts", "dist/bin.js"],

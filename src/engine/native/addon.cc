@@ -4,6 +4,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <time.h>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -264,6 +265,36 @@ napi_value Predict(napi_env env, napi_callback_info info) {
   });
 }
 
+double threadSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// peakGflops(isa, seconds) -> sustained FMA GFLOP/s of one core with that kernel table's
+// vectors, per second of this thread's CPU time (so other processes on the core do not lower it)
+napi_value PeakGflops(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    Args a(env, info, 2);
+    size_t len = 0;
+    check(env, napi_get_value_string_utf8(env, a.v[0], nullptr, 0, &len), "isa must be a string");
+    std::string isa(len, '\0');
+    check(env, napi_get_value_string_utf8(env, a.v[0], isa.data(), len + 1, &len), "isa");
+    const lstm::Kernels& k = isa == "avx512" && cpuHasAvx512() ? lstm::avx512Kernels() : lstm::avx2Kernels();
+    if (!cpuHasAvx2()) throw Fail("native engine: this CPU lacks AVX2 with FMA");
+    const double seconds = a.num(1);
+    float sink[16];
+    long iters = 1 << 16;
+    for (;;) {
+      const double t0 = threadSeconds();
+      k.fmaLoop(iters, sink);
+      const double dt = threadSeconds() - t0;
+      if (dt >= seconds || iters > (1L << 40)) return number(env, static_cast<double>(iters) * 16 * k.lanes * 2 / dt / 1e9);
+      iters *= 2;
+    }
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"cpu", nullptr, Cpu, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -273,6 +304,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"forwardBackward", nullptr, ForwardBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"update", nullptr, UpdateFn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"peakGflops", nullptr, PeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"predict", nullptr, Predict, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

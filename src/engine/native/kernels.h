@@ -35,6 +35,10 @@ struct Kernels {
   /** Backward through one step: dG[B,4U] from the gates, dh = dhIn + dhRec (either may be null), dc in place. */
   void (*gatesBackward)(const float* gates, const float* cPrev, const float* tc, const float* dhIn, const float* dhRec,
                         float* dc, float* dG, int B, int U);
+  /** Lanes of the wide vector. */
+  int lanes;
+  /** 16 independent FMA chains of wide vectors, iters times (writes `lanes` floats to sink): the peak-rate probe. */
+  void (*fmaLoop)(long iters, float* sink);
 };
 
 /** The AVX-512 (F, BW, VL) + FMA table: 16-wide matmul panels. */

@@ -30,7 +30,7 @@ static constexpr int NVW = 2;
 }  // namespace avx2
 
 const Kernels& avx2Kernels() {
-  static const Kernels k{"avx2", avx2::NR, avx2::packB, avx2::mm, avx2::mmAtB, gatesForward8, gatesBackward8};
+  static const Kernels k{"avx2", avx2::NR, avx2::packB, avx2::mm, avx2::mmAtB, gatesForward8, gatesBackward8, avx2::VW::W, avx2::fmaLoop};
   return k;
 }
 

@@ -38,7 +38,7 @@ static constexpr int NVW = 2;
 }  // namespace avx512
 
 const Kernels& avx512Kernels() {
-  static const Kernels k{"avx512", avx512::NR, avx512::packB, avx512::mm, avx512::mmAtB, gatesForward8, gatesBackward8};
+  static const Kernels k{"avx512", avx512::NR, avx512::packB, avx512::mm, avx512::mmAtB, gatesForward8, gatesBackward8, avx512::VW::W, avx512::fmaLoop};
   return k;
 }
 
