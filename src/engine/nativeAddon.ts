@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { distFiles } from "./paths.js"
+import { hasRelaxedSimd } from "./simd.js"
 
 /** An opaque model handle owned by the addon. */
 export interface NativeHandle {
@@ -75,4 +76,11 @@ const load = (): NativeSupport => {
   if (cpu.avx512) return { ok: true, addon: mod, isa: "avx512", cpu }
   if (cpu.avx2) return { ok: true, addon: mod, isa: "avx2", cpu }
   return { ok: false, reason: "this CPU has neither AVX-512 (F/BW/VL + FMA) nor AVX2 + FMA" }
+}
+
+/** The fused CPU engine `auto` trains with here and why, for `pipeline devices`. */
+export const fusedEngineChoice = (): { readonly name: string; readonly why: string } => {
+  const s = nativeSupport()
+  if (s.ok) return { name: `native-${s.isa}`, why: `C++ ${s.isa === "avx512" ? "AVX-512" : "AVX2"} kernels (--set train.engine=wasm forces WebAssembly)` }
+  return { name: hasRelaxedSimd() ? "wasm-relaxed-simd" : "wasm-simd", why: `native engine unavailable: ${s.reason}` }
 }
