@@ -167,8 +167,8 @@ double Model::backward(Workspace& w, int B, int total, float* grads) {
     }
     // weight gradients as single big matmuls over all (t, b) rows
     const float* xin = l == 0 ? w.x0.data() : w.layers[l - 1].out();
-    k_.mmAtB(buf.h.data(), buf.dG.data() + zs, grads + L.recurrent, (T - 1) * B, L.up, G, false);
-    k_.mmAtB(xin, buf.dG.data(), grads + L.kernel, T * B, L.inp, G, false);
+    // [kernel; recurrent] gradients (adjacent) in one pass over dG: [x_t | h_{t-1}]^T dG_t, h_{-1} = 0
+    k_.mmAtB(xin, L.inp, buf.h.data(), L.up, B, buf.dG.data(), grads + L.kernel, T * B, G);
     colSum(buf.dG.data(), grads + L.bias, static_cast<size_t>(T) * B, G);
     if (l > 0) {
       Workspace::Layer& below = w.layers[l - 1];
