@@ -119,8 +119,28 @@ const findTorch = (python: string): Torch | string => {
   return probe.status === 0 ? { python, script } : `${python} -c 'import torch' failed`
 }
 
-const runTorch = ({ python, script }: Torch, w: Workload, threads: number, steps: number): number | null => {
-  const r = spawnSync(python, [script, "--seq", `${w.seq}`, "--hidden", `${w.hidden}`, "--batch", `${w.batch}`, "--features", `${w.features}`, "--layers", `${w.layers}`, "--threads", `${threads}`, "--steps", `${steps}`], {
+// Runs torch_lstm.py unchanged, also recording the process CPU time from its first timed step
+// (its first perf_counter call) to exit: CPU ms per step, a figure other processes on the
+// cores barely move, where wall time moves with them.
+const CPU_WRAPPER = `
+import atexit, json, runpy, sys, time
+real = time.perf_counter
+state = {}
+def counter():
+    state.setdefault("cpu0", time.process_time())
+    return real()
+time.perf_counter = counter
+atexit.register(lambda: print(json.dumps({"cpu_ms_total": (time.process_time() - state.get("cpu0", time.process_time())) * 1000})))
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+`
+
+const numberField = (o: unknown, key: string): number | null =>
+  typeof o === "object" && o !== null && key in o && typeof (o as Record<string, unknown>)[key] === "number" ? (o as Record<string, number>)[key]! : null
+
+const runTorch = ({ python, script }: Torch, w: Workload, threads: number, steps: number): { ms: number; cpuMs: number | null } | null => {
+  const args = [script, "--seq", `${w.seq}`, "--hidden", `${w.hidden}`, "--batch", `${w.batch}`, "--features", `${w.features}`, "--layers", `${w.layers}`, "--threads", `${threads}`, "--steps", `${steps}`]
+  const r = spawnSync(python, ["-c", CPU_WRAPPER, ...args], {
     env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
     encoding: "utf8"
   })
@@ -128,11 +148,21 @@ const runTorch = ({ python, script }: Torch, w: Workload, threads: number, steps
     console.error(`torch bench failed: ${r.stderr}`)
     return null
   }
-  const out: unknown = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}")
-  if (typeof out !== "object" || out === null || !("ms_per_step_median" in out) || typeof out.ms_per_step_median !== "number") return null
-  const impl = "impl" in out && typeof out.impl === "string" ? out.impl : "torch"
-  console.log(JSON.stringify({ ...line(w, impl, threads, out.ms_per_step_median), gflops: round1(gflops(w, out.ms_per_step_median)) }))
-  return out.ms_per_step_median
+  const lines = r.stdout.trim().split("\n").map((l): unknown => {
+    try {
+      return JSON.parse(l)
+    } catch {
+      return null
+    }
+  })
+  const out = lines.find((l) => numberField(l, "ms_per_step_median") !== null)
+  const ms = numberField(out, "ms_per_step_median")
+  if (ms === null) return null
+  const total = lines.map((l) => numberField(l, "cpu_ms_total")).find((x) => x !== null) ?? null
+  const cpuMs = total === null ? null : total / Math.max(steps, 1)
+  const impl = typeof out === "object" && out !== null && "impl" in out && typeof out.impl === "string" ? out.impl : "torch"
+  console.log(JSON.stringify({ ...line(w, impl, threads, ms), ...(cpuMs === null ? {} : { cpu_ms_per_step: round1(cpuMs) }), gflops: round1(gflops(w, ms)) }))
+  return { ms, cpuMs }
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
@@ -197,25 +227,28 @@ const main = Effect.gen(function* () {
     const batch = batchOf(w)
     for (const threads of threadList) {
       const times = new Map<string, Array<number>>()
-      const push = (name: string, ms: number): void => {
+      const cpuTimes = new Map<string, Array<number>>()
+      const push = (name: string, ms: number, cpuMs: number | null): void => {
         times.set(name, [...(times.get(name) ?? []), ms])
+        if (cpuMs !== null) cpuTimes.set(name, [...(cpuTimes.get(name) ?? []), cpuMs])
       }
       for (let r = 0; r < rounds; r++) {
         for (const e of engines) {
           const kind = e === "native" ? "native" as const : "wasm" as const
           const t = yield* timeEngine({ kind, simd: simdArg, spec: specOf(w), optimizer: adam, seed: 1, threads }, batch, warmup, steps)
-          push(t.name, t.ms)
+          push(t.name, t.ms, t.cpuMs)
           console.log(JSON.stringify({
             ...line(w, t.name, threads, t.ms), round: r + 1, cpu_ms_per_step: round1(t.cpuMs), gflops: round1(gflops(w, t.ms)),
             ...(peak === null ? {} : { fraction_of_peak: Math.round((gflops(w, t.ms) / (peak * threads)) * 1000) / 1000 })
           }))
         }
         if (torch !== null) {
-          const ms = runTorch(torch, w, threads, intArg("torch-steps", 30))
-          if (ms !== null) push("torch", ms)
+          const t = runTorch(torch, w, threads, intArg("torch-steps", 30))
+          if (t !== null) push("torch", t.ms, t.cpuMs)
         }
       }
       const torchMs = times.has("torch") ? median(times.get("torch")!) : null
+      const torchCpu = cpuTimes.has("torch") ? median(cpuTimes.get("torch")!) : null
       for (const [name, ms] of times) {
         if (name === "torch") continue
         const m = median(ms)
@@ -227,6 +260,9 @@ const main = Effect.gen(function* () {
           summary: name, workload: w.name, threads, rounds, ms_per_step_median: Math.round(m * 1000) / 1000,
           samples_per_s: round1((w.batch * 1000) / m),
           ...(torchMs === null ? {} : { torch_samples_per_s: round1((w.batch * 1000) / torchMs), speedup_vs_torch: Math.round((torchMs / m) * 100) / 100 }),
+          // CPU time per step, all threads: the work each side needs, little moved by other load
+          cpu_ms_per_step: round1(median(cpuTimes.get(name) ?? [0])),
+          ...(torchCpu === null ? {} : { torch_cpu_ms_per_step: round1(torchCpu), cpu_time_ratio_vs_torch: Math.round((torchCpu / median(cpuTimes.get(name) ?? [1])) * 100) / 100 }),
           load_avg: load()
         }))
       }
