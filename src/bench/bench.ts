@@ -239,7 +239,11 @@ const main = Effect.gen(function* () {
           push(t.name, t.ms, t.cpuMs)
           console.log(JSON.stringify({
             ...line(w, t.name, threads, t.ms), round: r + 1, cpu_ms_per_step: round1(t.cpuMs), gflops: round1(gflops(w, t.ms)),
-            ...(peak === null ? {} : { fraction_of_peak: Math.round((gflops(w, t.ms) / (peak * threads)) * 1000) / 1000 })
+            // of the cores' peak: by wall time (lowered by other load) and by this process's CPU time
+            ...(peak === null ? {} : {
+              fraction_of_peak: Math.round((gflops(w, t.ms) / (peak * threads)) * 1000) / 1000,
+              fraction_of_peak_cpu_time: Math.round((gflops(w, t.cpuMs) / peak) * 1000) / 1000
+            })
           }))
         }
         if (torch !== null) {
