@@ -31,8 +31,10 @@ struct Kernels {
   /**
    * C[K1+K2, N] = [A1 | A2]^T @ B[M,N], summed over rows in index order: A1 is [M,K1], A2 holds
    * rows zeroRows.. of a [M,K2] matrix whose first zeroRows rows are zeros (K2 may be 0).
+   * colSums, when not null, receives B's column sums (row by row, in index order).
    */
-  void (*mmAtB)(const float* a1, int K1, const float* a2, int K2, int zeroRows, const float* b, float* c, int M, int N);
+  void (*mmAtB)(const float* a1, int K1, const float* a2, int K2, int zeroRows, const float* b, float* c, int M, int N,
+                float* colSums);
   /** One LSTM step's activations from pre-activations z[B,4U] (in place) and cell update; cPrev may be null. */
   void (*gatesForward)(float* z, const float* cPrev, float* c, float* tc, float* h, int B, int U);
   /** Backward through one step: dG[B,4U] from the gates, dh = dhIn + dhRec (either may be null), dc in place. */

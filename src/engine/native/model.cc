@@ -168,8 +168,8 @@ double Model::backward(Workspace& w, int B, int total, float* grads) {
     // weight gradients as single big matmuls over all (t, b) rows
     const float* xin = l == 0 ? w.x0.data() : w.layers[l - 1].out();
     // [kernel; recurrent] gradients (adjacent) in one pass over dG: [x_t | h_{t-1}]^T dG_t, h_{-1} = 0
-    k_.mmAtB(xin, L.inp, buf.h.data(), L.up, B, buf.dG.data(), grads + L.kernel, T * B, G);
-    colSum(buf.dG.data(), grads + L.bias, static_cast<size_t>(T) * B, G);
+    // and the bias gradient (dG's column sums) in the same pass
+    k_.mmAtB(xin, L.inp, buf.h.data(), L.up, B, buf.dG.data(), grads + L.kernel, T * B, G, grads + L.bias);
     if (l > 0) {
       Workspace::Layer& below = w.layers[l - 1];
       k_.mm(buf.dG.data(), G, G, nullptr, 0, 0, packs_[l].kernelT.data(), below.dHin.data(), L.inp, nullptr, T * B, L.inp, false);

@@ -62,14 +62,6 @@ void addInto(float* dst, const float* src, size_t n) {
   for (size_t i = 0; i < n; i++) dst[i] = dst[i] + src[i];
 }
 
-void colSum(const float* src, float* dst, size_t M, size_t N) {
-  std::memset(dst, 0, N * sizeof(float));
-  for (size_t m = 0; m < M; m++) {
-    const float* row = src + m * N;
-    for (size_t j = 0; j < N; j++) dst[j] = dst[j] + row[j];
-  }
-}
-
 void scale(float* p, size_t n, float s) {
   for (size_t i = 0; i < n; i++) p[i] = p[i] * s;
 }

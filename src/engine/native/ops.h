@@ -17,8 +17,6 @@ void dropoutMask(float* mask, int t0, int T, int B, int U, int Up, uint32_t seed
 void mulInto(float* dst, const float* a, const float* b, size_t n);
 /** dst[n] += src[n]. */
 void addInto(float* dst, const float* src, size_t n);
-/** dst[N] = column sums of src[M,N], row by row. */
-void colSum(const float* src, float* dst, size_t M, size_t N);
 /** p[n] *= s. */
 void scale(float* p, size_t n, float s);
 /** Sum of squares in f64, index order. */
