@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { decodeConfigText } from "../../src/config/loadConfig.js"
 import { packageRoot } from "../../src/engine/paths.js"
-import { engineKind, trainReads } from "../../src/stages/Train.js"
+import { engineKind, threadCount } from "../../src/stages/Train.js"
 import { nativeMissing } from "./nativeSupport.js"
 
 const root = packageRoot() ?? "."
@@ -25,15 +25,15 @@ describe("native engine build and selection", () => {
     expect(existsSync(addon) ? statSync(addon).mtimeMs : null).toBe(before)
   })
 
-  it.effect("auto picks native where it is built, else wasm; train.engine=wasm forces the fallback", () =>
+  it.effect("auto picks native where it is built, else wasm; runtime.engine=wasm forces the fallback", () =>
     Effect.gen(function*() {
       const auto = (yield* decodeConfigText("test.yaml", "runtime: { threads: 2 }", [])).config
       expect(engineKind(auto, false)).toBe(nativeMissing === null ? "native" : "wasm")
       expect(engineKind(auto, true)).toBe("tfjs")
-      expect(trainReads(auto).threads).toBe(2)
-      const forced = (yield* decodeConfigText("test.yaml", "runtime: { threads: 2 }", [{ path: "train.engine", raw: "wasm", source: "--set" }])).config
+      expect(threadCount(auto)).toBe(2)
+      const forced = (yield* decodeConfigText("test.yaml", "runtime: { threads: 2 }", [{ path: "runtime.engine", raw: "wasm", source: "--set" }])).config
       expect(engineKind(forced, false)).toBe("wasm")
-      const native = (yield* decodeConfigText("test.yaml", "train: { engine: native }", [])).config
+      const native = (yield* decodeConfigText("test.yaml", "runtime: { engine: native }", [])).config
       expect(engineKind(native, false)).toBe("native")
     }))
 })
