@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Either } from "effect"
 import { chooseDevice, probeDevices, type DeviceSelection, type DeviceStatus } from "../device/Device.js"
+import { fusedEngineChoice } from "../engine/nativeAddon.js"
 
 const pad = (text: string, width: number): string => text + " ".repeat(Math.max(0, width - [...text].length))
 
@@ -31,11 +32,13 @@ export const devicesCommand = Command.make(
     Effect.gen(function* () {
       const statuses = yield* probeDevices()
       const auto = Either.getOrNull(chooseDevice(statuses, { device: "auto", gpu: null, cpu: false }))
+      // the fused CPU engine auto trains with: native-avx512 / native-avx2, or wasm and why
+      const fused = fusedEngineChoice()
       if (json) {
-        const report = { devices: statuses, auto: auto === null ? null : { name: auto.name, engine: auto.engine } }
+        const report = { devices: statuses, auto: auto === null ? null : { name: auto.name, engine: auto.engine }, cpu_engine: fused }
         yield* Console.log(JSON.stringify(report, null, 2))
       } else {
-        yield* Console.log(renderDevices(statuses, auto))
+        yield* Console.log(`${renderDevices(statuses, auto)}\ncpu training engine: ${fused.name} (${fused.why})`)
       }
     })
 ).pipe(Command.withDescription("List the compute backends (cpu, wasm, webgpu, tensorflow) and which one auto picks"))

@@ -1,7 +1,6 @@
 import { cpus } from "node:os"
 import { readFile } from "node:fs/promises"
 import { Cause, Duration, Effect } from "effect"
-import { fusedEngineChoice } from "../engine/nativeAddon.js"
 import { DeviceNames, type DeviceName, type DeviceStatus } from "./domain.js"
 import {
   errorLine,
@@ -32,14 +31,7 @@ const versions = (...pkgs: ReadonlyArray<string>): Details =>
 
 const cpuDetails = (): Details => {
   const all = cpus()
-  const fused = fusedEngineChoice()
-  return {
-    model: all[0]?.model.trim() ?? "unknown",
-    cores: String(all.length),
-    node: process.version,
-    "training engine": `${fused.name}: ${fused.why}`,
-    ...versions("@tensorflow/tfjs")
-  }
+  return { model: all[0]?.model.trim() ?? "unknown", cores: String(all.length), node: process.version, ...versions("@tensorflow/tfjs") }
 }
 
 const probeCpu = Effect.sync(() => status("cpu", true, "tfjs cpu backend (pure JavaScript) always works", cpuDetails()))

@@ -81,6 +81,6 @@ const load = (): NativeSupport => {
 /** The fused CPU engine `auto` trains with here and why, for `pipeline devices`. */
 export const fusedEngineChoice = (): { readonly name: string; readonly why: string } => {
   const s = nativeSupport()
-  if (s.ok) return { name: `native-${s.isa}`, why: `C++ ${s.isa === "avx512" ? "AVX-512" : "AVX2"} kernels (--set runtime.engine=wasm forces WebAssembly)` }
+  if (s.ok) return { name: `native-${s.isa}`, why: `C++ ${s.isa === "avx512" ? "AVX-512" : "AVX2"} kernels; --set runtime.engine=wasm forces WebAssembly` }
   return { name: hasRelaxedSimd() ? "wasm-relaxed-simd" : "wasm-simd", why: `native engine unavailable: ${s.reason}` }
 }

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { decodeConfigText } from "../../src/config/loadConfig.js"
 import { packageRoot } from "../../src/engine/paths.js"
 import { engineKind, threadCount } from "../../src/stages/Train.js"
-import { nativeMissing } from "./nativeSupport.js"
+import { nativeIsas, nativeMissing } from "./nativeSupport.js"
 
 const root = packageRoot() ?? "."
 
@@ -36,4 +36,12 @@ describe("native engine build and selection", () => {
       const native = (yield* decodeConfigText("test.yaml", "runtime: { engine: native }", [])).config
       expect(engineKind(native, false)).toBe("native")
     }))
+
+  it("pipeline devices names the CPU training engine auto uses", () => {
+    const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", join(root, "dist", "bin.js"), "devices", "--json"], { encoding: "utf8" })
+    expect(r.status, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as { cpu_engine: { name: string; why: string } }
+    if (nativeMissing === null) expect(report.cpu_engine.name).toBe(`native-${nativeIsas[0]}`)
+    else expect(report.cpu_engine).toMatchObject({ name: "wasm-relaxed-simd", why: expect.stringContaining(nativeMissing) })
+  })
 })
