@@ -2,9 +2,8 @@
 # Both install what is missing first (npm ci) and build (WebAssembly kernels + bundles).
 SHELL := /bin/bash
 CONFIG ?= configs/train.yaml
-SWEEP_LR ?= 0.001 0.002 0.004
-SWEEP_HIDDEN ?= 32 64
-SWEEP_EXPERIMENT ?= sweep
+SWEEP ?= configs/sweep.yaml
+SWEEP_FLAGS ?= --threads 1
 
 .PHONY: all install build train test bench sweep clean typecheck
 all: train
@@ -31,16 +30,10 @@ test: build
 bench: build
 	node --experimental-wasm-relaxed-simd dist/bench.js
 
-# One run per (learning rate, hidden size); `make -j4 sweep` runs them in parallel:
-# each gets its own run name, and the stage cache is safe to share.
-SWEEP_RUNS := $(foreach lr,$(SWEEP_LR),$(foreach h,$(SWEEP_HIDDEN),sweep-lr$(lr)-h$(h)))
-sweep: $(SWEEP_RUNS)
-	./pipeline runs compare --experiment $(SWEEP_EXPERIMENT) --sort test.rmse
-
-sweep-lr%: build
-	@lr=$$(echo "$*" | cut -d- -f1); h=$$(echo "$*" | sed 's/.*-h//'); \
-	./pipeline run $(CONFIG) --no-progress --experiment $(SWEEP_EXPERIMENT) --run-name "lr$$lr-h$$h-$$(date +%Y%m%d-%H%M%S)" \
-	  --set train.learning_rate=$$lr --set model.hidden_size=$$h --threads 1
+# `pipeline sweep` over a sweep file (trials in parallel, one engine thread each); e.g.
+# `make sweep SWEEP=configs/sweep-births.yaml` or `make sweep SWEEP_FLAGS="--threads 1 --queue redis://host:6379"`.
+sweep: build
+	./pipeline sweep $(SWEEP) $(SWEEP_FLAGS)
 
 clean:
 	rm -rf dist runs/*/ runs/.cache

@@ -5,6 +5,10 @@ import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { describeFailure } from "./cli/errors.js"
 import { cli } from "./cli/main.js"
 import { Signals } from "./signals/Signals.js"
+import { watchLifeline } from "./sweep/lifeline.js"
+
+// a sweep trial exits with the worker that started it
+watchLifeline()
 
 const program = Effect.gen(function*() {
   const signals = yield* Signals

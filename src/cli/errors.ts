@@ -48,6 +48,9 @@ export const describeFailure: (error: AppError) => FailureReport = Match.type<Ap
     EngineError: (e) => failed(e, "run `pipeline devices` to see what this machine can run; --set runtime.engine=wasm uses the WebAssembly engine"),
     ExportFailed: (e) => failed(e, "report this with the run directory's config.yaml"),
     ReportError: (e) => failed(e, "the run itself is complete; `pipeline runs ls` still lists it"),
-    TrackerError: (e) => failed(e, "check the tracker's server or remove it from tracking.trackers")
+    TrackerError: (e) => failed(e, "check the tracker's server or remove it from tracking.trackers"),
+    QueueError: badInput,
+    SweepStoreError: (e) => failed(e, e.fix),
+    TrialError: (e) => failed(e, "see the trial's log in the sweep's logs/ folder")
   })
 )

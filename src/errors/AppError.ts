@@ -20,6 +20,7 @@ import type { ReportError } from "../report/ReportError.js"
 import type { ResumeMismatch } from "../resume/guard.js"
 import type { RunDirError } from "../rundir/RunDirError.js"
 import type { RunsError } from "../runs/RunsError.js"
+import type { QueueError, SweepStoreError, TrialError } from "../sweep/domain.js"
 import type { TrackerError } from "../tracking/Sink.js"
 import type { TrainingDiverged } from "../train/errors.js"
 
@@ -51,7 +52,10 @@ export type AppError =
   | ReportError
   | ResumeMismatch
   | RunDirError
+  | QueueError
   | RunsError
+  | SweepStoreError
   | TrackerError
+  | TrialError
   | TrainingDiverged
   | UpstreamMissing

@@ -25,7 +25,7 @@ await Promise.all(entries.map(([src, out]) =>
     format: "esm",
     target: "node20",
     // our code and Effect are bundled (tree-shaken: fast start); heavy or native packages load from node_modules
-    external: ["@tensorflow/*", "webgpu", "@resvg/*", "vega", "vega-lite", "assemblyscript", "csv-parse", "@stdlib/*"],
+    external: ["@tensorflow/*", "webgpu", "@resvg/*", "vega", "vega-lite", "assemblyscript", "csv-parse", "@stdlib/*", "bullmq", "ioredis"],
     sourcemap: true,
     // CommonJS dependencies inside the ESM bundle need a real `require`
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
