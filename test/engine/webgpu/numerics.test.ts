@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { makeEngine } from "../../../src/engine/Engine.js"
-import { weightInfos } from "../../../src/engine/params.js"
+import { weightInfos, type ModelSpec } from "../../../src/model/spec.js"
 import { f64, makeReferenceEngine } from "../../../src/engine/reference.js"
-import type { ModelSpec } from "../../../src/engine/types.js"
 import { adam, byName, randomBatch, relDiff } from "../helpers.js"
 import { checkAdapter } from "./adapter.js"
 
