@@ -2,13 +2,12 @@ import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { checkpointNames, checkpointProblem, fixture, requireBuild, root, run, runArgs, start, summaryOf, tempDir, waitUntil } from "../../resume/harness.js"
+import { checkpointNames, checkpointProblem, requireBuild, root, run, runArgs, start, summaryOf, tempDir, waitUntil } from "../../resume/harness.js"
 import { checkAdapter } from "./adapter.js"
 
 const gpu = await checkAdapter("webgpu pipeline runs")
-// small, with dropout, shuffling, a plateau schedule and a checkpoint every 4 batches
-const config = fixture("kill.yaml")
-const runDirOf = (out: string) => join(out, "resume", "r")
+const config = join(root, "test", "fixtures", "webgpu", "small.yaml")
+const runDirOf = (out: string) => join(out, "webgpu", "r")
 const webgpu = ["--device", "webgpu"]
 const resumeIfStarted = (runDir: string) => (existsSync(runDir) ? ["--resume", "last"] : [])
 
@@ -21,11 +20,11 @@ const uninterrupted = async (label: string) => {
   return { out, sha: summaryOf(runDirOf(out)).weights_sha256 ?? "" }
 }
 
-/** A run in `out` whose device is destroyed after its 10th step (fault injection through the environment). */
+/** A run in `out` whose device is destroyed after its 5th step (checkpoints every 3) (fault injection through the environment). */
 const runLosingDevice = async (out: string) => {
   const child = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", "--no-warnings", join(root, "dist", "bin.js"), ...runArgs(config, out, "r", webgpu)], {
     cwd: root,
-    env: { ...process.env, LSTM_WEBGPU_LOSE_DEVICE_AFTER: "10" },
+    env: { ...process.env, LSTM_WEBGPU_LOSE_DEVICE_AFTER: "5" },
     stdio: ["ignore", "ignore", "pipe"]
   })
   let stderr = ""
@@ -52,7 +51,7 @@ describe.skipIf(!gpu.ok)(`pipeline run --device webgpu on ${gpu.reason}`, () => 
   it("kill -9 during training, then --resume last, ends bit-identical to the uninterrupted run", async () => {
     const out = tempDir("webgpu-kill")
     const runDir = runDirOf(out)
-    for (const delay of [400, 900]) {
+    for (const delay of [300, 700]) {
       const proc = start(runArgs(config, out, "r", [...webgpu, ...resumeIfStarted(runDir)]))
       await waitUntil(() => proc.stderr().includes("device: webgpu"), 60_000, proc.exited)
       const timer = setTimeout(() => proc.child.kill("SIGKILL"), delay)
