@@ -1,7 +1,8 @@
 import { Effect } from "effect"
 import { makeEngine } from "../engine/Engine.js"
 import { Rng } from "../engine/random.js"
-import type { Batch, ModelSpec, OptimizerSpec } from "../engine/types.js"
+import type { Batch, OptimizerSpec } from "../engine/types.js"
+import type { ModelSpec } from "../model/spec.js"
 import { DISPATCHES_PER_STEP } from "../engine/webgpu/engine.js"
 
 /** What `npm run bench -- --device webgpu` measures: the reference shape at several batch sizes. */
