@@ -1,6 +1,26 @@
 /// <reference types="@webgpu/types" />
-import { softwareReason, type AdapterIdentity } from "../../device/adapterKind.js"
 import { GpuFailure } from "./errors.js"
+
+/** What identifies a WebGPU adapter (the device layer classifies it fully: src/device/adapterKind.ts). */
+export interface AdapterIdentity {
+  readonly vendor: string
+  readonly architecture: string
+  readonly device: string
+  readonly description: string
+  readonly isFallbackAdapter: boolean
+}
+
+/**
+ * The engine's own safety net against training on a CPU rasterizer when a hardware GPU was
+ * required: Dawn's fallback flag, a software architecture, or a known software driver's name.
+ * Device selection decides first, with the full classification.
+ */
+const softwareReason = (a: AdapterIdentity): string | null => {
+  if (a.isFallbackAdapter) return "a fallback (software) adapter"
+  if (/^(software|cpu)$/i.test(a.architecture)) return `a ${a.architecture} adapter`
+  if (/llvmpipe|lavapipe|swiftshader/i.test(`${a.device} ${a.description}`)) return "a software rasterizer"
+  return null
+}
 
 /** Which adapters may train: a hardware GPU only, or a software one too (asked for with --device webgpu). */
 export type AdapterPolicy = "hardware" | "any"
