@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { makeEngine } from "../engine/Engine.js"
-import { Rng } from "../engine/random.js"
+import { Rng } from "../random/Rng.js"
 import type { Batch, OptimizerSpec } from "../engine/types.js"
 import type { ModelSpec } from "../model/spec.js"
 import { DISPATCHES_PER_STEP } from "../engine/webgpu/engine.js"
