@@ -17,6 +17,7 @@ npx esbuild src/bench/bench.ts --bundle --platform=node --format=cjs --target=no
 # $D is the package root the bundle finds (packageRoot looks for lstm-pipeline's package.json)
 printf '{ "name": "lstm-pipeline", "type": "module", "private": true }\n' > "$D/package.json"
 cp dist/engine/*.wasm "$D/dist/engine/"
+cp dist/engine/*.node "$D/dist/engine/" 2>/dev/null || echo "no native addon built here: the CPU side is the wasm engine only"
 cp dist/engine-worker.js "$D/dist/"
 W=node_modules/webgpu
 cp "$W/package.json" "$W/index.js" "$D/node_modules/webgpu/"
