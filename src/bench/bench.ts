@@ -9,6 +9,8 @@
  *        [--engines native,wasm] [--rounds 3] [--steps 30] [--warmup 5] [--threads 1,2]
  *        [--simd auto|relaxed|plain] [--torch-python /tmp/torch/bin/python] [--torch-steps 30]
  *        [--no-torch] [--tfjs-steps 3] [--no-tfjs] [--no-pipeline]
+ *   ... dist/bench.js --device webgpu [--batches 64,256,1024,4096] [--steps 10] [--warmup 2]:
+ *        the fused WGSL engine on the WebGPU adapter instead (src/bench/webgpu.ts)
  *
  * `--torch-python` names the Python that has torch (the official wheel in a venv, say); without
  * it /usr/bin/python3 is tried (Debian's python3-torch). Its version is in each line's `impl`.
@@ -44,8 +46,12 @@ const WORKLOADS: ReadonlyArray<Workload> = [
   { name: "reference", seq: 60, hidden: 64, batch: 64, features: 4, layers: 2 },
   { name: "seq30", seq: 30, hidden: 32, batch: 64, features: 4, layers: 2 },
   { name: "hidden128", seq: 60, hidden: 128, batch: 64, features: 4, layers: 2 },
-  { name: "batch256", seq: 60, hidden: 64, batch: 256, features: 4, layers: 2 }
+  { name: "batch256", seq: 60, hidden: 64, batch: 256, features: 4, layers: 2 },
+  // not run by default: the CPU side of the GPU comparison (src/bench/h200/run.sh)
+  { name: "batch1024", seq: 60, hidden: 64, batch: 1024, features: 4, layers: 2 },
+  { name: "batch4096", seq: 60, hidden: 64, batch: 4096, features: 4, layers: 2 }
 ]
+const DEFAULT_WORKLOADS = "reference,seq30,hidden128,batch256"
 
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
@@ -191,7 +197,12 @@ const gflops = (w: Workload, ms: number): number => flopsPerStep(w) / (ms * 1e6)
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ")
 
 const main = Effect.gen(function* () {
-  const names = (argValue("workloads") ?? WORKLOADS.map((w) => w.name).join(",")).split(",")
+  if (argValue("device") === "webgpu") {
+    const batches = (argValue("batches") ?? "64,256,1024,4096").split(",").map(Number)
+    const { webgpuBench } = yield* Effect.promise(() => import("./webgpu.js"))
+    return yield* webgpuBench({ batches, steps: intArg("steps", 10), warmup: intArg("warmup", 2), seq: 60, hidden: 64, layers: 2, features: 4 })
+  }
+  const names = (argValue("workloads") ?? DEFAULT_WORKLOADS).split(",")
   const workloads = names.map((n) => {
     const w = WORKLOADS.find((x) => x.name === n)
     if (w === undefined) throw new Error(`unknown workload ${n}; known: ${WORKLOADS.map((x) => x.name).join(", ")}`)

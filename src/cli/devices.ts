@@ -14,12 +14,18 @@ export const renderDevices = (statuses: ReadonlyArray<DeviceStatus>, auto: Devic
     ...rows.map(([name, mark, reason]) => `${pad(name, nameWidth)}  ${mark}   ${reason}`),
     ""
   ]
+  const webgpu = statuses.find((s) => s.name === "webgpu")
+  const adapterLines = Object.entries(webgpu?.details ?? {}).filter(([key]) => key.startsWith("adapter ") || key === "dawn")
+  if (adapterLines.length > 0) {
+    const width = Math.max(...adapterLines.map(([key]) => key.length))
+    lines.push("webgpu adapters (software ones train only with --device webgpu):", ...adapterLines.map(([key, value]) => `  ${pad(key, width)}  ${value}`), "")
+  }
   if (auto === null) return [...lines, "auto: no usable backend"].join("\n")
   const details = Object.entries(auto.status.details)
   const keyWidth = Math.max(0, ...details.map(([key]) => key.length))
   return [
     ...lines,
-    `auto → ${auto.name} (training engine: ${auto.engine === "fused" ? "fused CPU kernels" : "tfjs ops on the device"})`,
+    `auto → ${auto.name} (training engine: ${auto.engine === "fused" ? "fused CPU kernels" : auto.engine === "webgpu" ? "fused WGSL kernels" : "tfjs ops on the device"})`,
     ...details.map(([key, value]) => `  ${pad(key, keyWidth)}  ${value}`)
   ].join("\n")
 }

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import type { AdapterReport } from "./adapters.js"
 
 /** The tfjs backends this pipeline knows how to run on. */
 export const DeviceNames = ["cpu", "wasm", "webgpu", "tensorflow"] as const
@@ -14,6 +15,8 @@ export interface DeviceStatus {
   readonly reason: string
   /** Facts worth printing: CPU model, adapter vendor, SIMD support, versions. */
   readonly details: Readonly<Record<string, string>>
+  /** webgpu only: every adapter found, hardware first. */
+  readonly adapters?: ReadonlyArray<AdapterReport>
 }
 
 /** What the user asked for: `--device`, `--gpu N` and `--cpu`. */
@@ -25,16 +28,18 @@ export interface DeviceRequest {
   readonly cpu: boolean
 }
 
-/** Which training engine runs the math: our fused kernels on CPU, or tfjs ops on the device. */
-export type EngineKind = "fused" | "tfjs"
+/** Which training engine runs the math: our fused CPU kernels, our fused WGSL kernels, or tfjs ops on the device. */
+export type EngineKind = "fused" | "webgpu" | "tfjs"
 
 /** The backend chosen for a run, with the probe result that justified it. */
 export interface DeviceSelection {
   readonly name: DeviceName
   /** GPU index to use; null on CPU backends. */
   readonly gpu: number | null
-  /** The fused CPU engine trains whenever the device is cpu or wasm. */
+  /** The fused CPU engine trains whenever the device is cpu or wasm; the WGSL engine on webgpu. */
   readonly engine: EngineKind
+  /** webgpu: whether a software adapter may train (only when asked for by --device webgpu without --gpu). */
+  readonly adapterPolicy?: "hardware" | "any"
   readonly status: DeviceStatus
   /** Set when `auto` could not honour a preference (e.g. `--gpu N` with no GPU) and fell back. */
   readonly warning?: string

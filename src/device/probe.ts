@@ -2,9 +2,10 @@ import { cpus } from "node:os"
 import { readFile } from "node:fs/promises"
 import { Cause, Duration, Effect } from "effect"
 import { DeviceNames, type DeviceName, type DeviceStatus } from "./domain.js"
+import { adapterLabel } from "./adapterKind.js"
+import { adapterDetails, hardwareAdapters, listAdapters } from "./adapters.js"
 import {
   errorLine,
-  dawnGpu,
   loadTensorflow,
   nvidiaGpuCount,
   packageVersion,
@@ -54,27 +55,20 @@ const probeWasm = Effect.tryPromise(async () => {
   )
 )
 
-const probeWebgpu = Effect.tryPromise(async () => {
-  const details: Details = versions("@tensorflow/tfjs-backend-webgpu", "webgpu")
-  // Importing (not resolving) the backend also works when it is bundled into a script.
-  const backend = await import("@tensorflow/tfjs-backend-webgpu").then(
-    () => null,
-    (error: unknown) => errorLine(error)
-  )
-  if (backend !== null) {
-    return status("webgpu", false, `@tensorflow/tfjs-backend-webgpu (optional dependency) is not installed: ${backend}`, details)
-  }
-  const { gpu, dawn } = await dawnGpu()
-  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" })
-  if (adapter === null) {
-    const reason = "no WebGPU adapter: dawn.node found no Vulkan/Metal/D3D12 GPU (is a GPU driver with Vulkan installed?)"
-    return status("webgpu", false, reason, { ...details, "loaded from": dawn.source })
-  }
-  return status("webgpu", true, "WebGPU adapter found", { ...details, ...adapter.info, "loaded from": dawn.source })
-}).pipe(
-  Effect.catchAll((error) =>
-    Effect.succeed(status("webgpu", false, `webgpu (dawn.node) failed to load: ${errorLine(error.error)}`, versions("@tensorflow/tfjs-backend-webgpu", "webgpu")))
-  )
+const probeWebgpu = listAdapters.pipe(
+  Effect.map((listing): DeviceStatus => {
+    const details: Details = { ...versions("webgpu"), ...adapterDetails(listing) }
+    if (listing.adapters.length === 0) {
+      const why = listing.failure ?? "dawn.node found no Vulkan/Metal/D3D12 adapter"
+      const reason = `no WebGPU adapter: ${why}${listing.note !== null ? `; ${listing.note}` : ""}`
+      return { ...status("webgpu", false, reason, details), adapters: [] }
+    }
+    const hardware = hardwareAdapters(listing)
+    const reason = hardware.length > 0
+      ? `${hardware.length} hardware GPU(s): ${hardware.map(adapterLabel).join("; ")} (fused WGSL engine)`
+      : `software adapter only: ${listing.adapters.map(adapterLabel).join("; ")}; used only with --device webgpu, never by auto or --gpu`
+    return { ...status("webgpu", true, reason, details), adapters: listing.adapters }
+  })
 )
 
 const probeTensorflow = (gpu: number | null) =>

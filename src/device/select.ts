@@ -7,21 +7,24 @@ import {
   type DeviceStatus,
   type EngineKind
 } from "./domain.js"
+import { softwareReason } from "./adapterKind.js"
 import { probeDevices } from "./probe.js"
 
-const engineFor = (name: DeviceName): EngineKind => (name === "cpu" || name === "wasm" ? "fused" : "tfjs")
+const engineFor = (name: DeviceName): EngineKind => (name === "cpu" || name === "wasm" ? "fused" : name === "webgpu" ? "webgpu" : "tfjs")
 
-/** True when this available backend computes on a GPU (not native TensorFlow's CPU fallback). */
+/** Hardware WebGPU adapters in a webgpu status (software ones, lavapipe or SwiftShader, never count). */
+const hardwareCount = (status: DeviceStatus): number => (status.adapters ?? []).filter((a) => softwareReason(a) === null).length
+
+/** True when this available backend computes on a hardware GPU (not a software adapter, not TensorFlow's CPU build). */
 export const runsOnGpu = (status: DeviceStatus): boolean => {
   if (!status.available) return false
-  if (status.name === "webgpu") return true
+  if (status.name === "webgpu") return hardwareCount(status) > 0
   return status.name === "tensorflow" && status.details["gpu build"] === "true" && Number(status.details["nvidia gpus"] ?? "0") > 0
 }
 
 /** How many GPUs this backend can address by index; null when it cannot tell. */
 const addressableGpus = (status: DeviceStatus): number | null => {
-  // WebGPU offers one adapter per power preference, not a list to index into.
-  if (status.name === "webgpu") return 1
+  if (status.name === "webgpu") return hardwareCount(status)
   const count = Number(status.details["nvidia gpus"])
   return Number.isInteger(count) ? count : null
 }
@@ -34,9 +37,9 @@ export const fixFor = (name: DeviceName, reason: string): string => {
     case "wasm":
       return "reinstall dependencies (`npm ci`) so @tensorflow/tfjs-backend-wasm ships its .wasm files, or use --device cpu"
     case "webgpu":
-      return reason.includes("no WebGPU adapter")
-        ? "run on a machine with a GPU and a Vulkan driver (libvulkan.so.1), or use --device cpu"
-        : "install the optional dependencies @tensorflow/tfjs-backend-webgpu and webgpu, or use --device cpu"
+      return reason.includes("not installed")
+        ? "install the optional dependency webgpu (`npm install webgpu`), or use --device cpu"
+        : "install a GPU driver with Vulkan (libvulkan1), or Mesa's software driver (apt-get install mesa-vulkan-drivers, Mesa 25+) to train on lavapipe, or use --device cpu"
     case "tensorflow":
       return reason.includes("libtensorflow missing")
         ? "run `npm rebuild @tensorflow/tfjs-node-gpu` on a machine with network access, or use --device cpu"
@@ -56,15 +59,21 @@ const select = (status: DeviceStatus, gpu: number | null): Either.Either<DeviceS
       return unavailable(`${status.name} --gpu ${gpu}`, `${status.name} can address ${count} GPU(s): indices 0..${count - 1}`, `use --gpu ${count - 1 > 0 ? `0..${count - 1}` : "0"}`)
     }
   }
-  return Either.right({ name: status.name, gpu: runsOnGpu(status) ? gpu ?? 0 : null, engine: engineFor(status.name), status })
+  const selection: DeviceSelection = { name: status.name, gpu: runsOnGpu(status) ? gpu ?? 0 : null, engine: engineFor(status.name), status }
+  // a software adapter trains only when webgpu was asked for by name and no GPU index was given
+  return Either.right(status.name === "webgpu" ? { ...selection, adapterPolicy: gpu === null ? "any" : "hardware" } : selection)
 }
 
+/** What was found, for a `--gpu N` that cannot be honoured. */
+const foundGpus = (tensorflow: DeviceStatus, webgpu: DeviceStatus): string =>
+  `no hardware GPU was found (webgpu: ${webgpu.reason}; tensorflow: ${tensorflow.reason})`
+
 /**
- * Pick a backend from probe results. `--cpu` forces cpu; `auto` prefers native TensorFlow on a GPU,
- * then native TensorFlow's CPU build, then cpu (where the fused engine trains). WebGPU is used
- * when asked for (`--device webgpu`, or `--gpu N` with no native TensorFlow): tfjs-layers on WebGPU
- * is op-dispatch bound (~1.1 s per step measured on an H200), far slower than the fused CPU engine.
- * An explicit device (or `--gpu N`) that cannot be honoured is a `DeviceUnavailable`.
+ * Pick a backend from probe results. `--cpu` forces cpu. `auto` picks a hardware GPU when there
+ * is one (WebGPU's fused WGSL engine first, then native TensorFlow on a GPU), then native
+ * TensorFlow's CPU build, then cpu (where the fused CPU engine trains). A software adapter
+ * (lavapipe, SwiftShader) is used only with `--device webgpu`. `--gpu N` is an explicit request:
+ * without a hardware GPU N it is a `DeviceUnavailable`, under `auto` too.
  */
 export const chooseDevice = (
   statuses: ReadonlyArray<DeviceStatus>,
@@ -80,27 +89,23 @@ export const chooseDevice = (
   }
   const tensorflow = find("tensorflow")
   const webgpu = find("webgpu")
-  const gpuBackends = [tensorflow, webgpu].filter(runsOnGpu)
+  const gpuBackends = [webgpu, tensorflow].filter(runsOnGpu)
   if (request.gpu !== null) {
     const first = gpuBackends[0]
     if (first === undefined) {
-      // `--device auto` turns a missing GPU into a fallback; an explicit device failed above
-      return Either.map(select(find("cpu"), null), (cpuSelection) => ({
-        ...cpuSelection,
-        warning: `--gpu ${request.gpu}: no GPU backend is available (tensorflow: ${tensorflow.reason}; webgpu: ${webgpu.reason}); training on the CPU. Pass --device tensorflow or --device webgpu to make a missing GPU an error.`
-      }))
+      return unavailable(`--gpu ${request.gpu}`, foundGpus(tensorflow, webgpu), "drop --gpu to train on the CPU, or pass --device webgpu to train on a software adapter")
     }
     const fitting = gpuBackends.find((s) => Either.isRight(select(s, request.gpu)))
     return select(fitting ?? first, request.gpu)
   }
-  const preferred = runsOnGpu(tensorflow) || tensorflow.available ? tensorflow : find("cpu")
+  const preferred = gpuBackends[0] ?? (tensorflow.available ? tensorflow : find("cpu"))
   return select(preferred, null)
 }
 
 /** Probe the backends and choose one for the request. */
 export const selectDevice = Effect.fn("Device.selectDevice")(function* (request: DeviceRequest) {
-  // plain auto never picks WebGPU, so it does not pay for starting Dawn
-  const only = request.cpu || (request.device === "auto" && request.gpu === null) ? ["cpu", "tensorflow"] as const : undefined
+  // --cpu never needs a GPU probe; auto asks Dawn (in a child process) whether a hardware GPU is there
+  const only = request.cpu ? ["cpu"] as const : undefined
   const statuses = yield* probeDevices({ gpu: request.cpu ? null : request.gpu, ...(only ? { only } : {}) })
   return yield* chooseDevice(statuses, request)
 })

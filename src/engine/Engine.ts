@@ -28,7 +28,7 @@ export class EngineUnavailable extends Schema.TaggedError<EngineUnavailable>()("
 
 /** A training engine: one model, its optimizer state, and the compute to train it. */
 export interface TrainEngine {
-  /** "native-avx512" | "native-avx2" | "wasm-relaxed-simd" | "wasm-simd" | "reference" | "tfjs-<backend>". */
+  /** "native-avx512" | "native-avx2" | "wasm-relaxed-simd" | "wasm-simd" | "reference" | "webgpu" | "tfjs-<backend>". */
   readonly name: string
   readonly threads: number
   /** Forward + BPTT + global-norm clip + optimizer update; uninterruptible. */
@@ -53,6 +53,8 @@ export interface EngineOptions {
   simd?: "auto" | "relaxed" | "plain"
   /** Which native kernels: the best this CPU runs ("auto"), or forced. */
   isa?: "auto" | NativeIsa
+  /** webgpu: train on a hardware GPU only, or on a software adapter too (the default when asked for by name). */
+  adapter?: "hardware" | "any"
 }
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
@@ -74,7 +76,7 @@ const chooseWasm = (simd: "auto" | "relaxed" | "plain"): { name: string; path: s
 }
 
 /** The engines this build can make. */
-type BuiltKind = "native" | "wasm" | "reference" | "tfjs"
+type BuiltKind = "native" | "wasm" | "reference" | "tfjs" | "webgpu"
 
 const createRaw = async (kind: BuiltKind, o: EngineOptions): Promise<RawEngine> => {
   switch (kind) {
@@ -95,6 +97,10 @@ const createRaw = async (kind: BuiltKind, o: EngineOptions): Promise<RawEngine> 
       const { makeNativeEngine } = await import("./native.js")
       return makeNativeEngine({ addon: support.addon, isa, spec: o.spec, optimizer: o.optimizer, seed: o.seed, threads: o.threads })
     }
+    case "webgpu": {
+      const { openWebgpuEngine } = await import("./webgpu/open.js")
+      return openWebgpuEngine({ spec: o.spec, optimizer: o.optimizer, seed: o.seed }, o.adapter ?? "any")
+    }
     case "wasm": {
       const choice = chooseWasm(o.simd ?? "auto")
       if (typeof choice === "string") throw new Error(choice)
@@ -114,9 +120,6 @@ const fromPromise = <A>(f: () => Promise<A>): Effect.Effect<A, EngineError> =>
 export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, EngineError | EngineUnavailable, Scope.Scope> = Effect.fn("Engine.make")(
   function* (o: EngineOptions) {
     const kind = o.kind
-    if (kind === "webgpu") {
-      return yield* new EngineUnavailable({ engine: kind, reason: "this build has no such engine", fix: "use --set runtime.engine=wasm (or auto)" })
-    }
     if (kind === "native") {
       const support = nativeSupport()
       if (!support.ok) {

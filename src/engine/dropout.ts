@@ -27,3 +27,6 @@ export const dropoutUniform = (seedLo: number, seedHi: number, step: number, sam
   h = combine(h, unit >>> 0)
   return (h >>> 8) * 5.9604644775390625e-8
 }
+
+/** The integer form of `dropoutUniform(...) >= rate`: a unit is kept when its 24 hash bits are >= this. */
+export const dropoutThreshold = (rate: number): number => Math.ceil(rate * 16777216)

@@ -19,9 +19,14 @@ import { Tracker } from "../tracking/Tracker.js"
 import { PrepareData } from "./PrepareData.js"
 import type { Stage } from "./Stage.js"
 
-/** The engine the config asks for, given where the math runs (auto: tfjs on a GPU backend, else native kernels where built, else wasm). */
-export const engineKind = (config: TrainConfig, deviceIsGpu: boolean): Exclude<TrainConfig["runtime"]["engine"], "auto"> =>
-  config.runtime.engine === "auto" ? (deviceIsGpu ? "tfjs" : nativeSupport().ok ? "native" : "wasm") : config.runtime.engine
+/**
+ * The engine the config asks for, given where the math runs (auto: the fused WGSL engine on a
+ * WebGPU device, tfjs on native TensorFlow's GPU, else native kernels where built, else wasm).
+ */
+export const engineKind = (config: TrainConfig, deviceIsGpu: boolean, webgpu = false): Exclude<TrainConfig["runtime"]["engine"], "auto"> =>
+  config.runtime.engine === "auto"
+    ? (webgpu ? "webgpu" : deviceIsGpu ? "tfjs" : nativeSupport().ok ? "native" : "wasm")
+    : config.runtime.engine
 
 /** Whether an engine splits the batch over `runtime.threads` (the others run on one). */
 const threaded = (kind: ReturnType<typeof engineKind>): boolean => kind === "wasm" || kind === "native"
@@ -74,16 +79,20 @@ const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset
   const selection = yield* selectDevice(deviceRequest(config))
   if (selection.warning !== undefined) yield* progress.note(`warning: ${selection.warning}`)
   const gpu = runsOnGpu(selection.status)
-  const kind = engineKind(config, gpu)
+  // on webgpu a software adapter may train only when --device webgpu asked for it without --gpu
+  const adapter = selection.name === "webgpu" ? selection.adapterPolicy ?? "hardware" : "any"
+  const kind = engineKind(config, gpu, selection.name === "webgpu")
   if (kind === "tfjs") {
     const handle = yield* acquireDevice(selection)
     yield* progress.note(`device: ${handle.name} (tfjs engine)`)
+  } else if (kind === "webgpu") {
+    yield* progress.note(`device: webgpu (fused WGSL engine on ${selection.status.reason})`)
   } else {
     yield* progress.note(`device: cpu (${kind} engine)`)
   }
   const threads = threaded(kind) ? threadCount(config) : 1
   const spec = modelSpec(config, dataset)
-  const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads })
+  const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads, adapter })
   const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
   const mode = config.train.early_stopping.mode
 

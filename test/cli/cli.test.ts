@@ -140,13 +140,12 @@ describe("pipeline CLI", () => {
       expect(device.code).toBe(2)
     })
 
-    it("a GPU that is not there: an error for an explicit device, a warned fallback under --device auto", () => {
+    // issue 11: `--gpu N` is an explicit request; the earlier warned CPU fallback under auto is gone
+    it("a GPU that is not there: an error for an explicit device and for --gpu under --device auto", () => {
       const { file, out } = config(base)
       expectBadInput(pipeline(["run", file, "--output-dir", out, "--device", "tensorflow"]), out, "tensorflow")
       expectBadInput(pipeline(["run", file, "--output-dir", out, "--device", "webgpu", "--gpu", "0"]), out, "webgpu")
-      const auto = pipeline(["run", file, "--output-dir", out, "--gpu", "0", "--no-progress"])
-      expect(auto.code, auto.stderr).toBe(0)
-      expect(auto.stderr).toContain("--gpu 0: no GPU backend is available")
+      expectBadInput(pipeline(["run", file, "--output-dir", out, "--gpu", "0", "--no-progress"]), out, "--gpu 0", "no hardware GPU")
     })
 
     it("missing CSV file, missing column, non-numeric cell", () => {

@@ -9,7 +9,16 @@ import {
   type DeviceSelection,
   type DeviceStatus
 } from "../../src/device/Device.js"
+import { AdapterProbe, fixedAdapterProbe } from "../../src/device/adapters.js"
 import { tensorflowFailureReason } from "../../src/device/loaders.js"
+
+// selection tests provide the WebGPU adapters, so they do not depend on this host's drivers
+const noAdapters = Effect.provideService(AdapterProbe, fixedAdapterProbe({ adapters: [], failure: "test: no adapters", note: null }))
+const lavapipeOnly = Effect.provideService(AdapterProbe, fixedAdapterProbe({
+  adapters: [{ vendor: "mesa", architecture: "software", device: "llvmpipe", description: "llvmpipe: Mesa 25.0.7", isFallbackAdapter: true, subgroupMinSize: 8, subgroupMaxSize: 8, limits: {} }],
+  failure: null,
+  note: null
+}))
 
 const request = (over: Partial<DeviceRequest>): DeviceRequest => ({ device: "auto", gpu: null, cpu: false, ...over })
 
@@ -49,7 +58,7 @@ describe("probeDevices", () => {
       expect(tensorflow.reason).toContain("@tensorflow/tfjs-node-gpu")
 
       const webgpu = byName(statuses, "webgpu")
-      if (webgpu.available) expect(webgpu.details).toHaveProperty("vendor")
+      if (webgpu.available) expect(webgpu.details).toHaveProperty("adapter 0 kind")
       else expect(webgpu.reason).toMatch(/adapter|not installed|failed to load/)
     })
   )
@@ -89,7 +98,7 @@ describe("selectDevice", () => {
         expect(error.reason).toBe(byName(statuses, device).reason)
         expect(error.fix.length).toBeGreaterThan(0)
       }
-    })
+    }).pipe(noAdapters)
   )
 
   it.effect("auto falls back to cpu with the fused engine when no GPU backend works", () =>
@@ -98,41 +107,58 @@ describe("selectDevice", () => {
       expect(selection.name).toBe("cpu")
       expect(selection.engine).toBe("fused")
       expect(selection.gpu).toBeNull()
-    })
+    }).pipe(lavapipeOnly)
   )
 
-  it.effect("--gpu N without a GPU falls back to the CPU with a warning under auto, fails for an explicit device; --cpu forces cpu", () =>
+  // issue 11 reversed the earlier warned fallback: `--gpu N` is an explicit request, under auto too
+  it.effect("--gpu N without a hardware GPU is an error naming what was found, under auto and an explicit device; --cpu forces cpu", () =>
     Effect.gen(function* () {
-      const fallback = yield* selectDevice(request({ gpu: 0 }))
-      expect(fallback.name).toBe("cpu")
-      expect(fallback.warning).toContain("no GPU backend")
+      const auto = yield* Effect.flip(selectDevice(request({ gpu: 0 })))
+      expect(auto.device).toBe("--gpu 0")
+      expect(auto.reason).toContain("no hardware GPU")
+      expect(auto.reason).toContain("llvmpipe")
       const error = yield* Effect.flip(selectDevice(request({ device: "webgpu", gpu: 0 })))
-      expect(error.device).toBe("webgpu")
+      expect(error.device).toBe("webgpu --gpu 0")
+      expect(error.reason).toContain("software adapter only")
       const forced = yield* selectDevice(request({ device: "webgpu", gpu: 1, cpu: true }))
       expect(forced.name).toBe("cpu")
-    })
+    }).pipe(lavapipeOnly)
   )
 })
 
 describe("chooseDevice", () => {
   const cpu = status("cpu", true)
   const wasm = status("wasm", true)
-  const webgpuOn = status("webgpu", true)
+  const adapter = (description: string, software: boolean) => ({
+    vendor: software ? "mesa" : "nvidia",
+    architecture: software ? "software" : "hopper",
+    device: description,
+    description,
+    isFallbackAdapter: software,
+    subgroupMinSize: 32,
+    subgroupMaxSize: 32,
+    limits: {}
+  })
+  const webgpuOn: DeviceStatus = { ...status("webgpu", true), adapters: [adapter("NVIDIA H200", false)] }
+  const webgpuSoftware: DeviceStatus = { ...status("webgpu", true), adapters: [adapter("llvmpipe", true)] }
   const tfGpu = status("tensorflow", true, { "gpu build": "true", "nvidia gpus": "2" })
   const tfCpu = status("tensorflow", true, { "gpu build": "false", "nvidia gpus": "0" })
   const name = (result: Either.Either<DeviceSelection, unknown>): string => Either.getOrThrow(Either.map(result, (s) => s.name))
 
-  it("auto prefers tensorflow on a GPU, then the tensorflow CPU build, then cpu; never webgpu unasked", () => {
-    expect(name(chooseDevice([cpu, wasm, webgpuOn, tfGpu], request({})))).toBe("tensorflow")
-    expect(name(chooseDevice([cpu, wasm, webgpuOn, tfCpu], request({})))).toBe("tensorflow")
-    expect(name(chooseDevice([cpu, wasm, webgpuOn, status("tensorflow", false)], request({})))).toBe("cpu")
-    expect(name(chooseDevice([cpu, wasm, webgpuOn, status("tensorflow", false)], request({ device: "webgpu" })))).toBe("webgpu")
+  it("auto prefers a hardware WebGPU adapter, then tensorflow on a GPU or its CPU build, then cpu; never a software adapter", () => {
+    expect(Either.getOrThrow(chooseDevice([cpu, wasm, webgpuOn, tfGpu], request({})))).toMatchObject({ name: "webgpu", engine: "webgpu", adapterPolicy: "any" })
+    expect(name(chooseDevice([cpu, wasm, webgpuSoftware, tfGpu], request({})))).toBe("tensorflow")
+    expect(name(chooseDevice([cpu, wasm, webgpuSoftware, tfCpu], request({})))).toBe("tensorflow")
+    expect(name(chooseDevice([cpu, wasm, webgpuSoftware, status("tensorflow", false)], request({})))).toBe("cpu")
+    expect(Either.getOrThrow(chooseDevice([cpu, wasm, webgpuSoftware, status("tensorflow", false)], request({ device: "webgpu" })))).toMatchObject({ name: "webgpu", adapterPolicy: "any" })
+    expect(Either.getOrThrow(chooseDevice([cpu, wasm, webgpuOn, status("tensorflow", false)], request({ gpu: 0 })))).toMatchObject({ name: "webgpu", gpu: 0, adapterPolicy: "hardware" })
+    expect(Either.isLeft(chooseDevice([cpu, wasm, webgpuSoftware, status("tensorflow", false)], request({ device: "webgpu", gpu: 0 })))).toBe(true)
     expect(name(chooseDevice([cpu, wasm, status("webgpu", false), tfCpu], request({})))).toBe("tensorflow")
     expect(name(chooseDevice([cpu, wasm, status("webgpu", false), status("tensorflow", false)], request({})))).toBe("cpu")
   })
 
   it("checks the GPU index against what the backend can address", () => {
-    const ok = chooseDevice([cpu, wasm, webgpuOn, tfGpu], request({ gpu: 1 }))
+    const ok = chooseDevice([cpu, wasm, webgpuSoftware, tfGpu], request({ gpu: 1 }))
     expect(Either.getOrThrow(ok)).toMatchObject({ name: "tensorflow", gpu: 1, engine: "tfjs" })
     const webgpuOnly = chooseDevice([cpu, wasm, webgpuOn, status("tensorflow", false)], request({ device: "webgpu", gpu: 1 }))
     expect(Either.isLeft(webgpuOnly)).toBe(true)
