@@ -1,16 +1,16 @@
 import { Schema } from "effect"
 
 /**
- * An optional YAML field with a default; the description and the default are annotations on the
- * value schema, so the README's config reference can be generated from the Schema alone.
+ * An optional YAML field with a default; the description (as `documentation`, so that decode
+ * errors state the rule, not the description) and the default are annotations on the value
+ * schema, so the README's config reference can be generated from the Schema alone.
  */
 const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
-  Schema.optionalWith(schema.annotations({ description, default: value }), { default: () => value }).annotations({
-    description
-  })
+  Schema.optionalWith(schema.annotations({ documentation: description, default: value }), { default: () => value })
+    .annotations({ documentation: description })
 
 const described = <A, I>(schema: Schema.Schema<A, I>, description: string): Schema.Schema<A, I> =>
-  schema.annotations({ description })
+  schema.annotations({ documentation: description })
 
 const PositiveInt = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
 const NonNegative = Schema.Number.pipe(Schema.nonNegative())
@@ -66,10 +66,16 @@ export const CsvSource = Schema.Struct({
   )
 })
 
+/**
+ * Longest synthetic series: a million daily rows reach the year 4737 and prepare in well under
+ * 1.5 GB with the default windows (ten million needed far more than 3 GB and ran past year 9999).
+ */
+export const SYNTHETIC_MAX_LENGTH = 1_000_000
+
 /** A generated series: trend + weekly-style seasonality + a yearly harmonic + gaussian noise. */
 export const SyntheticSource = Schema.Struct({
   kind: described(Schema.Literal("synthetic"), "A generated series, deterministic for its seed."),
-  length: withDefault(Schema.Int.pipe(Schema.between(2, 10_000_000)), 2000, "Number of rows (time steps)."),
+  length: withDefault(Schema.Int.pipe(Schema.between(2, SYNTHETIC_MAX_LENGTH)), 2000, `Number of rows (time steps), at most ${SYNTHETIC_MAX_LENGTH}.`),
   period: withDefault(
     Schema.Number.pipe(Schema.greaterThan(0)),
     7,
@@ -149,7 +155,7 @@ export const DataConfig = Schema.Struct({
     { day_of_week: true, day_of_year: true },
     "Calendar encodings (sin/cos) added as inputs; they need a date time column."
   )
-}).annotations({ identifier: "DataConfig", description: "The series, its windows, splits and scaling." })
+}).annotations({ identifier: "DataConfig", documentation: "The series, its windows, splits and scaling." })
 
 /** The decoded `data:` section. */
 export type DataConfig = typeof DataConfig.Type
