@@ -1,16 +1,16 @@
 import { Schema } from "effect"
 
 /**
- * An optional YAML field with a default; the description (as `documentation`, so that decode
- * errors state the rule, not the description) and the default are annotations on the value
- * schema, so the README's config reference can be generated from the Schema alone.
+ * An optional YAML field with a default. The description is the property's (and the value's
+ * `documentation`), not the value's `description`, which decode errors would print where the
+ * rule belongs; with the default it lets the README's config reference come from the Schema alone.
  */
 const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: NoInfer<A>, description: string) =>
   Schema.optionalWith(schema.annotations({ documentation: description, default: value }), { default: () => value })
-    .annotations({ documentation: description })
+    .annotations({ description, documentation: description })
 
 const described = <A, I>(schema: Schema.Schema<A, I>, description: string): Schema.Schema<A, I> =>
-  schema.annotations({ documentation: description })
+  schema.annotations({ description })
 
 const PositiveInt = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
 const NonNegative = Schema.Number.pipe(Schema.nonNegative())
@@ -155,7 +155,7 @@ export const DataConfig = Schema.Struct({
     { day_of_week: true, day_of_year: true },
     "Calendar encodings (sin/cos) added as inputs; they need a date time column."
   )
-}).annotations({ identifier: "DataConfig", documentation: "The series, its windows, splits and scaling." })
+}).annotations({ identifier: "DataConfig", description: "The series, its windows, splits and scaling." })
 
 /** The decoded `data:` section. */
 export type DataConfig = typeof DataConfig.Type
