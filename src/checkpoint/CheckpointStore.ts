@@ -12,6 +12,7 @@ import {
   CheckpointNotFound,
   CheckpointState,
   emergencyName,
+  HINT_CORRUPT,
   isBetter,
   OPTIMIZER_FILE,
   parseName,
@@ -111,7 +112,6 @@ export interface CheckpointStoreService {
   readonly bestScore: Effect.Effect<{ readonly score: number; readonly mode: ScoreMode; readonly epoch: number; readonly step: number } | undefined>
 }
 
-const HINT_CORRUPT = "Resume from another checkpoint (--resume last skips corrupt ones) or delete this directory."
 
 const readState = (verified: VerifiedDir) =>
   readVerifiedFile(verified, STATE_FILE).pipe(

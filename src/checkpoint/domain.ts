@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 
-/** A checkpoint failed verification; it is never loaded. */
+/** A checkpoint failed verification; it is never loaded. The CLI prints `fix` on its own line, so `message` leaves it out. */
 export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("CheckpointCorrupt", {
   path: Schema.String,
   reason: Schema.String,
@@ -11,7 +11,10 @@ export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("
   }
 }
 
-/** No checkpoint where one was asked for. */
+/** The fix for a corrupt checkpoint. */
+export const HINT_CORRUPT = "Resume from another checkpoint (--resume last skips corrupt ones) or delete this directory."
+
+/** No checkpoint where one was asked for (`fix` is printed on its own line). */
 export class CheckpointNotFound extends Schema.TaggedError<CheckpointNotFound>()("CheckpointNotFound", {
   path: Schema.String,
   reason: Schema.String,

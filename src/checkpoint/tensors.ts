@@ -62,3 +62,12 @@ export const unpackTensors = (
   }
   return { tensors }
 }
+
+/** Where the first NaN or infinity lies among the tensors of `file`, in words; undefined when all are finite. */
+export const firstNonFinite = (file: string, tensors: ReadonlyArray<NamedTensor>): string | undefined => {
+  for (const tensor of tensors) {
+    const index = tensor.data.findIndex((value) => !Number.isFinite(value))
+    if (index >= 0) return `${file}: tensor ${tensor.name} holds ${tensor.data[index]} at index ${index}; a saved state has only finite values`
+  }
+  return undefined
+}

@@ -87,7 +87,7 @@ export const RuntimeSection = Schema.Struct({
     "auto",
     "Training engine: native (C kernels, AVX-512/AVX2), wasm (WebAssembly SIMD), webgpu (WGSL kernels), reference (plain TypeScript), tfjs (tf.layers on the tfjs backend); auto picks the fastest available for the device."
   ),
-  threads: field(NonNegativeInt, 0, "Worker threads of the fused engine (0 = number of cores)."),
+  threads: field(NonNegativeInt, 0, "Worker threads of the fused engine (0 = number of cores; at most 4 × cores)."),
   progress: field(Schema.Boolean, true, "Show progress bars on a terminal (a line per epoch otherwise).")
 })
 
@@ -102,7 +102,14 @@ export const TrackingSection = Schema.Struct({
   log_every_batches: field(PositiveInt, 1, "Log batch metrics every N steps.")
 })
 
+/** Longest experiment or run name: it names a directory, and file systems allow 255 bytes. */
+export const MAX_NAME_LENGTH = 128
+
 const Name = Schema.String.pipe(
+  Schema.maxLength(MAX_NAME_LENGTH, {
+    message: (issue) =>
+      `at most ${MAX_NAME_LENGTH} characters (it names a directory), got ${String(issue.actual).length}`
+  }),
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
     message: () => "use letters, digits, '.', '_' and '-' only (it names a directory)"
   })

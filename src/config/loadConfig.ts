@@ -2,6 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as YAML from "yaml"
 import { didYouMeanSuffix } from "../data/didYouMean.js"
+import { inspectInputPath } from "../fs/regularFile.js"
 import { ConfigError } from "./ConfigError.js"
 import { type ConfigLeaf, leavesOf } from "./schemaTree.js"
 import { TrainConfig } from "./TrainConfig.js"
@@ -121,6 +122,19 @@ const siblingsAt = (path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> => 
   }))]
 }
 
+const bounds: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Expected a (?:number|integer) greater than or equal to (.+), actual (.+)$/s, "must be at least $1, got $2"],
+  [/^Expected a (?:number|integer) less than or equal to (.+), actual (.+)$/s, "must be at most $1, got $2"],
+  [/^Expected a (?:number|integer) greater than (.+), actual (.+)$/s, "must be more than $1, got $2"],
+  [/^Expected a (?:number|integer) less than (.+), actual (.+)$/s, "must be less than $1, got $2"]
+]
+
+/** Schema's "Expected a number greater than or equal to 1, actual 0" as "must be at least 1, got 0". */
+const plainRule = (message: string): string => {
+  for (const [pattern, replacement] of bounds) if (pattern.test(message)) return message.replace(pattern, replacement)
+  return message
+}
+
 const describeIssue = (
   file: string,
   issue: ParseResult.ArrayFormatterIssue,
@@ -145,23 +159,39 @@ const describeIssue = (
   return new ConfigError({
     file,
     field,
-    message: `${file}: ${field}${at}: ${issue.message}`,
+    message: `${file}: ${field}${at}: ${plainRule(issue.message)}`,
     fix: leaf ? `${field} takes ${leaf.type.text}: ${leaf.description}` : "see `pipeline config show` for the expected shape"
   })
 }
 
-/** The text of a config file, or a ConfigError naming it. */
+/** A config file larger than this is refused unread: configs are a few kilobytes. */
+const MAX_CONFIG_BYTES = 1 << 20
+
+/**
+ * The text of a config file, or a ConfigError naming it. Anything but a regular file (a FIFO, a
+ * device, a directory) is refused before it is opened, so the read can neither block nor run forever.
+ */
 export const readConfigText = Effect.fn("LoadConfig.read")(function*(file: string) {
   const fs = yield* FileSystem.FileSystem
+  const refuse = (message: string, fix: string) => new ConfigError({ file, field: "(file)", message: `${file}: ${message}`, fix })
+  const found = yield* inspectInputPath(file)
+  switch (found._tag) {
+    case "Missing":
+      return yield* refuse("no such config file.", "check the path; example configs are in configs/")
+    case "NotAFile":
+      return yield* refuse(`${found.what}, not a config file.`, "pass a YAML file, e.g. configs/train.yaml")
+    case "Unreadable":
+      return yield* refuse(`cannot read the config file: ${found.reason}.`, "check the path and its permissions")
+    case "File":
+      if (found.size > MAX_CONFIG_BYTES) {
+        return yield* refuse(
+          `${(found.size / 2 ** 20).toFixed(1)} MiB is far too large for a config file (at most ${MAX_CONFIG_BYTES / 2 ** 20} MiB).`,
+          "pass the YAML config, e.g. configs/train.yaml (data belongs in data.source.path)"
+        )
+      }
+  }
   return yield* fs.readFileString(file).pipe(
-    Effect.mapError(() =>
-      new ConfigError({
-        file,
-        field: "(file)",
-        message: `${file}: cannot read the config file.`,
-        fix: "check the path; example configs are in configs/"
-      })
-    )
+    Effect.mapError(() => refuse("cannot read the config file.", "check the path; example configs are in configs/"))
   )
 })
 
@@ -170,11 +200,58 @@ export const loadConfig = Effect.fn("LoadConfig.load")(function*(file: string, o
   return yield* decodeConfigText(file, yield* readConfigText(file), overrides)
 })
 
+/** Problems listed one per line before the rest are counted. */
+const MAX_LISTED_ISSUES = 8
+
+const sectionNames = [...new Set(configLeaves.map((l) => l.path.split(".")[0]!))]
+
+/**
+ * One message for a file that is not a config at all (some other YAML, /proc/self/status, …):
+ * no top-level key is a config section, nor close to one.
+ */
+const notAConfig = (file: string, root: MutableObject): ConfigError | undefined => {
+  const keys = Object.keys(root)
+  if (keys.length < 4) return undefined // a short file is answered key by key
+  if (keys.some((key) => sectionNames.includes(key))) return undefined
+  // a few typos are answered key by key ("did you mean …"); a file of strangers gets one message
+  if (keys.filter((key) => suggestion(key, sectionNames) !== "").length * 2 >= keys.length) return undefined
+  const listed = keys.slice(0, 4).map((key) => `'${key}'`).join(", ")
+  return new ConfigError({
+    file,
+    field: "(root)",
+    message: `${file} is not an lstm-pipeline config: none of its ${keys.length} top-level key${keys.length === 1 ? "" : "s"} (${listed}${
+      keys.length > 4 ? ", …" : ""
+    }) is a config section.`,
+    fix: `a config has sections ${sectionNames.join(", ")}; start from configs/train.yaml`
+  })
+}
+
+/** Most aliases (`*name`) a config may expand: a config needs a few, an alias bomb billions. */
+const MAX_ALIAS_COUNT = 100
+
+/** Runs a step of the YAML library, turning anything it throws into a ConfigError naming the file. */
+const yamlStep = <A>(file: string, step: () => A): Effect.Effect<A, ConfigError> =>
+  Effect.try({
+    try: step,
+    catch: (error) => {
+      const reason = error instanceof Error ? error.message : String(error)
+      const aliases = /alias/i.test(reason)
+      return new ConfigError({
+        file,
+        field: "(yaml)",
+        message: `${file}: the YAML cannot be decoded: ${reason.split("\n")[0]}.`,
+        fix: aliases
+          ? `use fewer aliases (*name): at most ${MAX_ALIAS_COUNT} expansions are allowed; write the values out instead`
+          : "fix the YAML at that place, or start from configs/train.yaml"
+      })
+    }
+  })
+
 /** Decode config text (YAML) with overrides; pure apart from the file name used in messages. */
 export const decodeConfigText = (file: string, text: string, overrides: ReadonlyArray<Override>) =>
   Effect.gen(function* () {
     const lines = new YAML.LineCounter()
-    const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
+    const doc = yield* yamlStep(file, () => YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true }))
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!
       const pos = first.linePos?.[0]
@@ -187,13 +264,16 @@ export const decodeConfigText = (file: string, text: string, overrides: Readonly
         })
       )
     }
-    const parsed: unknown = doc.toJS()
+    // the YAML library throws on resource exhaustion (an alias bomb) and other decode failures
+    const parsed: unknown = yield* yamlStep(file, () => doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }))
     if (parsed !== null && parsed !== undefined && !isObject(parsed)) {
       return yield* Effect.fail(
         new ConfigError({ file, field: "(root)", message: `${file}: the config must be a mapping of sections.`, fix: "start from configs/train.yaml" })
       )
     }
     const fromFile: MutableObject = isObject(parsed) ? parsed : {}
+    const foreign = notAConfig(file, fromFile)
+    if (foreign !== undefined) return yield* Effect.fail(foreign)
     const raw: MutableObject = structuredClone(fromFile)
     const resolved = yield* resolveOverrides(file, overrides)
     for (const r of resolved) setPath(raw, r.leaf.path.split("."), r.value)
@@ -217,15 +297,12 @@ export const decodeConfigText = (file: string, text: string, overrides: Readonly
       )
       const errors = issues.map((i) => describeIssue(file, i, origin))
       const first = errors[0]!
+      const shown = errors.slice(0, MAX_LISTED_ISSUES).map((e) => e.message)
+      if (errors.length > MAX_LISTED_ISSUES) shown.push(`… and ${errors.length - MAX_LISTED_ISSUES} more`)
       return yield* Effect.fail(
         errors.length === 1
           ? first
-          : new ConfigError({
-            file,
-            field: first.field,
-            message: errors.map((e) => e.message).join("\n  "),
-            fix: first.fix
-          })
+          : new ConfigError({ file, field: first.field, message: shown.join("\n  "), fix: first.fix })
       )
     }
     const provenance: Record<string, Provenance> = {}

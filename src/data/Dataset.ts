@@ -38,7 +38,9 @@ export const DatasetManifest = Schema.Struct({
   /** sha256 (hex) of the series times and raw values (target and feature columns). */
   fingerprint: Schema.String,
   timeColumn: Schema.optional(Schema.String),
-  timeKind: Schema.Literal("date", "datetime", "number", "none")
+  timeKind: Schema.Literal("date", "datetime", "number", "none"),
+  /** What PrepareData noticed but did not refuse (e.g. a constant feature), in words. */
+  warnings: Schema.optional(Schema.Array(Schema.String))
 })
 /** The dataset manifest. */
 export type DatasetManifest = typeof DatasetManifest.Type
@@ -78,7 +80,8 @@ const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 type NumericArray = Float32Array | Float64Array | Int32Array
 
 const toBytes = (array: NumericArray): Uint8Array => {
-  if (littleEndian) return new Uint8Array(array.buffer.slice(array.byteOffset, array.byteOffset + array.byteLength))
+  // a view, not a copy: blobs are only written out, and a copy would double the dataset's memory
+  if (littleEndian) return new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
   const bytes = new Uint8Array(array.byteLength)
   const view = new DataView(bytes.buffer)
   array.forEach((value, i) => {

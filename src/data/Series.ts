@@ -20,6 +20,8 @@ export interface Series {
   /** `times` formatted: "YYYY-MM-DD", a full ISO datetime, the number, or "" when none. */
   readonly time: ReadonlyArray<string>
   readonly target: Column
+  /** Line in the file of each row (CSV sources), for error messages; absent for generated series. */
+  readonly lines?: Int32Array
   /** Extra numeric inputs (CSV `feature_columns`), in config order. */
   readonly features: ReadonlyArray<Column>
 }

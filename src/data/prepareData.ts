@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import type { DataConfig } from "./DataConfig.js"
 import type { Dataset, DatasetManifest } from "./Dataset.js"
+import { checkRawValues, checkScaled, checkTargetVaries, constantWarnings } from "./checks.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort, DataSplitTooSmall } from "./errors.js"
 import { fitScalers, inputColumns, scaledMatrix, wantsCalendar } from "./features.js"
 import type { Series } from "./Series.js"
@@ -122,9 +123,16 @@ export const prepareData: (
     }
   }
 
+  const constant = checkTargetVaries(series)
+  if (constant !== undefined) return yield* constant
   const columns = inputColumns(series, cfg.calendar_features)
+  const overflow = checkRawValues(series, columns)
+  if (overflow !== undefined) return yield* overflow
   const scalers = fitScalers(cfg.scaler, columns, regions.train.end)
   const matrix = scaledMatrix(columns, scalers, rows)
+  const unscalable = checkScaled(series, columns, scalers, matrix)
+  if (unscalable !== undefined) return yield* unscalable
+  const warnings = constantWarnings(columns, regions.train.end)
   const features = columns.length
   const splits = {
     train: buildWindows(matrix, features, starts.train, lookback, horizon),
@@ -157,7 +165,8 @@ export const prepareData: (
     },
     fingerprint: fingerprintSeries(series),
     ...(series.timeColumn === undefined ? {} : { timeColumn: series.timeColumn }),
-    timeKind: series.timeKind
+    timeKind: series.timeKind,
+    ...(warnings.length === 0 ? {} : { warnings })
   }
   const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, splits }
   return dataset

@@ -9,26 +9,46 @@ export interface ColumnScaler {
 /** The identity scaler (used for `none` and for calendar features, already in [-1, 1]). */
 export const identityScaler: ColumnScaler = { center: 0, scale: 1 }
 
+/** Min, max and the largest magnitude of `values[0 .. rows)`. */
+const extremes = (values: Float64Array, rows: number) => {
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < rows; i++) {
+    const v = values[i]!
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return { min, max, magnitude: Math.max(Math.abs(min), Math.abs(max)) }
+}
+
+/** True when `values[0 .. rows)` are all the same number (a constant column has nothing to scale). */
+export const isConstant = (values: Float64Array, rows: number): boolean => {
+  const { max, min } = extremes(values, rows)
+  return rows > 0 && max === min
+}
+
 /**
  * Fits a scaler on `values[0 .. rows)` only (the train rows): standard = mean and population
- * standard deviation, minmax = min and (max - min). A constant column gets scale 1.
+ * standard deviation, minmax = min and (max - min). A constant column gets scale 1. The standard
+ * statistics are two-pass in float64 over values divided by their largest magnitude, so neither
+ * the sum nor the squares can overflow (±1e308 gives a finite mean and std); a non-finite input
+ * gives a non-finite result, which the caller rejects.
  */
 export const fitScaler = (kind: ScalerKind, values: Float64Array, rows: number): ColumnScaler => {
   if (kind === "none" || rows === 0) return identityScaler
+  const { magnitude, max, min } = extremes(values, rows)
+  if (!Number.isFinite(magnitude)) return { center: Number.NaN, scale: Number.NaN }
   if (kind === "minmax") {
-    let min = Number.POSITIVE_INFINITY
-    let max = Number.NEGATIVE_INFINITY
-    for (let i = 0; i < rows; i++) {
-      min = Math.min(min, values[i]!)
-      max = Math.max(max, values[i]!)
-    }
-    return { center: min, scale: max > min ? max - min : 1 }
+    // a range past ±1.8e308 is Infinity: the caller rejects it (such values never fit a float32 anyway)
+    const range = max - min
+    return { center: min, scale: range > 0 ? range : 1 }
   }
+  if (magnitude === 0) return { center: 0, scale: 1 }
   let sum = 0
-  for (let i = 0; i < rows; i++) sum += values[i]!
+  for (let i = 0; i < rows; i++) sum += values[i]! / magnitude
   const mean = sum / rows
   let squares = 0
-  for (let i = 0; i < rows; i++) squares += (values[i]! - mean) ** 2
-  const std = Math.sqrt(squares / rows)
-  return { center: mean, scale: std > 0 ? std : 1 }
+  for (let i = 0; i < rows; i++) squares += (values[i]! / magnitude - mean) ** 2
+  const std = Math.sqrt(squares / rows) * magnitude
+  return { center: mean * magnitude, scale: std > 0 ? std : 1 }
 }

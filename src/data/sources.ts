@@ -83,6 +83,7 @@ export const loadSeries: (
             source.feature_columns.length === 0 ? "" : `, features ${source.feature_columns.map((c) => `'${c}'`).join(", ")}`
           }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
           delimiter: source.delimiter,
+          delimiterField: "data.source.delimiter",
           time: source.time_column === undefined
             ? { kind: "none" }
             : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },

@@ -58,13 +58,26 @@ const parseOffsetMinutes = (offset: string | undefined): number | undefined => {
   return (offset[0] === "-" ? -1 : 1) * (hours * 60 + minutes)
 }
 
+/**
+ * ISO 8601 text of epoch milliseconds; years past 9999 are written in full ("10000-01-01", where
+ * toISOString gives "+010000-01-01"), and a time past what Date holds (year 275760) says so.
+ */
+const isoOf = (value: number, withClock: boolean): string => {
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) return `(beyond year 275760: ${value} ms)`
+  const iso = date.toISOString()
+  const year = date.getUTCFullYear()
+  const rest = iso.slice(iso.indexOf("-", 1), withClock ? undefined : iso.indexOf("T"))
+  return `${year >= 0 && year <= 9999 ? String(year).padStart(4, "0") : String(year)}${rest}`
+}
+
 /** Formats a time value of the given kind as the series stores it ("" when there is none). */
 export const formatTime = (kind: TimeKind, value: number): string => {
   switch (kind) {
     case "date":
-      return new Date(value).toISOString().slice(0, 10)
+      return isoOf(value, false)
     case "datetime":
-      return new Date(value).toISOString()
+      return isoOf(value, true)
     case "number":
       return String(Number(value.toPrecision(15)))
     case "none":

@@ -1,6 +1,7 @@
 import { Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { StageCache } from "../cache/StageCache.js"
+import { checkRuntime } from "../config/runtimeChecks.js"
 import { decodeConfigText, readConfigText } from "../config/loadConfig.js"
 import { ActiveRun } from "../resume/ActiveRun.js"
 import { ensureWritableOutputDir } from "../rundir/outputDir.js"
@@ -71,6 +72,7 @@ export const runPipeline = Effect.fn("Pipeline.run")(function*(req: RunRequest) 
   const path = yield* Path.Path
   const text = yield* readConfigText(req.configFile)
   const loaded = yield* decodeConfigText(req.configFile, text, req.overrides)
+  yield* checkRuntime(req.configFile, loaded.config)
   const config: RunConfig = {
     source: { file: req.configFile, text, overrides: req.overrides },
     loaded,

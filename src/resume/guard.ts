@@ -1,4 +1,6 @@
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { CheckpointCorrupt, HINT_CORRUPT } from "../checkpoint/domain.js"
+import { firstNonFinite } from "../checkpoint/tensors.js"
 import { diffPaths, toPlain } from "../cache/canonical.js"
 import type { CheckpointInfo, CheckpointStoreService, LoadedCheckpoint } from "../checkpoint/CheckpointStore.js"
 import type { TrainConfig } from "../config/TrainConfig.js"
@@ -58,9 +60,16 @@ export interface ResumePoint {
 
 const decodeMeta = (loaded: LoadedCheckpoint) =>
   Schema.decodeUnknown(CheckpointMeta)(loaded.meta).pipe(
-    Effect.mapError(() =>
-      new ResumeMismatch({ checkpoint: loaded.path, differences: ["state.json is not a training checkpoint of this version"] })
-    )
+    Effect.mapError((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return new CheckpointCorrupt({
+        path: loaded.path,
+        reason: `state.json holds an invalid training state${
+          issue === undefined ? "" : ` (meta.${issue.path.map(String).join(".")}: ${issue.message})`
+        }`,
+        fix: HINT_CORRUPT
+      })
+    })
   )
 
 /**
@@ -72,6 +81,9 @@ export const resumePoint = (store: CheckpointStoreService, ref: string) =>
     if (ref === "last" && (yield* store.list).length === 0) return null
     const resolved = yield* store.resolve(ref)
     const loaded = yield* store.load(resolved.path)
+    // the bytes match their hashes, but a re-sealed file can still hold values no healthy run saves
+    const nonFinite = firstNonFinite("weights.bin", loaded.weights) ?? firstNonFinite("optimizer.bin", loaded.optimizer)
+    if (nonFinite !== undefined) return yield* new CheckpointCorrupt({ path: loaded.path, reason: nonFinite, fix: HINT_CORRUPT })
     const meta = yield* decodeMeta(loaded)
     return { loaded, meta, warnings: resolved.warnings } satisfies ResumePoint
   })

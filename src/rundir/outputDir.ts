@@ -1,7 +1,8 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { writeErrorFrom } from "../fs/errors.js"
+import { errnoOf, writeErrorFrom } from "../fs/errors.js"
+import { makeDirectories } from "../fs/makeDirectories.js"
 import { RunDirError } from "./RunDirError.js"
 
 /**
@@ -15,11 +16,19 @@ export const ensureWritableOutputDir = Effect.fn("RunDir.ensureWritable")(functi
   const dir = path.resolve(outputDir)
   const probe = path.join(dir, `.write-probe-${process.pid}-${randomBytes(4).toString("hex")}`)
   yield* Effect.gen(function*() {
-    yield* fs.makeDirectory(dir, { recursive: true })
+    yield* makeDirectories(dir)
     yield* fs.writeFile(probe, new Uint8Array(0), { flag: "wx" })
     yield* fs.remove(probe)
   }).pipe(
     Effect.mapError((error) => {
+      // ENOENT although every parent exists: a virtual file system (/proc, /sys) that refuses new entries
+      if (errnoOf(error) === "ENOENT") {
+        return new RunDirError({
+          path: dir,
+          message: `cannot create the output directory ${dir}: its file system does not allow new directories there (ENOENT).`,
+          fix: "choose a directory on a normal disk (--output-dir sets it)"
+        })
+      }
       const written = writeErrorFrom(dir, error)
       return new RunDirError({
         path: dir,

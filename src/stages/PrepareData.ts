@@ -4,6 +4,8 @@ import { type Dataset, decodeDataset, encodeDataset } from "../data/Dataset.js"
 import { DataFileInvalid } from "../data/errors.js"
 import { prepareData } from "../data/prepareData.js"
 import { sha256File } from "../fs/hash.js"
+import { inspectInputPath } from "../fs/regularFile.js"
+import { Progress } from "../progress/Progress.js"
 import type { RunConfig, Stage } from "./Stage.js"
 
 const Meta = Schema.Struct({ manifest: Schema.Unknown })
@@ -15,6 +17,8 @@ const csvHash = ({ loaded: { config }, configDir }: RunConfig) =>
     const source = config.data.source
     if (source.kind !== "csv") return null
     const file = path.resolve(configDir, source.path)
+    // a FIFO or a device would block the hash forever: PrepareData refuses it with a clear error
+    if ((yield* inspectInputPath(file))._tag !== "File") return null
     // a missing file is named by PrepareData itself, with a did-you-mean; any other read error stops here
     const hashed = yield* sha256File(file).pipe(
       Effect.map((h) => h.sha256),
@@ -37,11 +41,18 @@ const csvHash = ({ loaded: { config }, configDir }: RunConfig) =>
 /** PrepareData: load the series, split, scale and window it into a Dataset artifact. */
 export const PrepareData: Stage<Dataset, {}> = {
   name: "prepare-data",
-  version: 2,
+  version: 3,
   needs: {},
   inRun: false,
   reads: (run) => Effect.map(csvHash(run), (csvSha256) => ({ data: run.loaded.config.data, csv_sha256: csvSha256 })),
-  run: (_, { loaded, configDir }) => prepareData(loaded.config.data, configDir),
+  run: (_, { loaded, configDir }) =>
+    prepareData(loaded.config.data, configDir).pipe(
+      // what the data raised but did not refuse (a constant feature…), said once when it is prepared
+      Effect.tap((dataset) =>
+        Effect.flatMap(Progress, (progress) =>
+          Effect.forEach(dataset.manifest.warnings ?? [], (warning) => progress.note(`warning: ${warning}`), { discard: true }))
+      )
+    ),
   summarize: (dataset) => ({
     data: { source: dataset.manifest.source, fingerprint: dataset.manifest.fingerprint, windows: dataset.manifest.counts }
   }),

@@ -1,5 +1,10 @@
 import { Schema } from "effect"
 
+// a checkpoint's state is outside input: a hand-edited (re-sealed) state.json must not decode
+// into negative counters or NaN that the loop would then run with
+const Count = Schema.Int.pipe(Schema.nonNegative())
+const Finite = Schema.Number.pipe(Schema.finite())
+
 /** One finished epoch, as recorded in the run's history. */
 export const EpochRecord = Schema.Struct({
   epoch: Schema.Number,
@@ -18,25 +23,25 @@ export type EpochRecord = typeof EpochRecord.Type
  */
 export const TrainState = Schema.Struct({
   /** Epoch being run (1-based); equals `epochs + 1` once training is finished. */
-  epoch: Schema.Number,
+  epoch: Count.pipe(Schema.greaterThanOrEqualTo(1)),
   /** Next batch index within the epoch. */
-  batch_in_epoch: Schema.Number,
+  batch_in_epoch: Count,
   /** Optimizer steps done. */
-  step: Schema.Number,
+  step: Count,
   /** Learning rate the schedule currently gives. */
-  lr: Schema.Number,
+  lr: Finite.pipe(Schema.nonNegative()),
   /** Sum of sample-weighted batch losses and samples seen so far in the current epoch (for a mid-epoch resume). */
-  epoch_loss_sum: Schema.Number,
-  epoch_loss_count: Schema.Number,
+  epoch_loss_sum: Finite,
+  epoch_loss_count: Count,
   /** Best monitored score and its epoch; null before the first evaluation. */
-  best_score: Schema.NullOr(Schema.Number),
-  best_epoch: Schema.Number,
+  best_score: Schema.NullOr(Finite),
+  best_epoch: Count,
   /** Epochs without improvement (early stopping) and since the last LR reduction (plateau schedule). */
-  epochs_without_improvement: Schema.Number,
-  plateau_wait: Schema.Number,
+  epochs_without_improvement: Count,
+  plateau_wait: Count,
   stopped_early: Schema.Boolean,
   /** Seconds spent training so far, across resumes. */
-  train_seconds: Schema.Number,
+  train_seconds: Finite.pipe(Schema.nonNegative()),
   history: Schema.Array(EpochRecord)
 })
 export type TrainState = typeof TrainState.Type

@@ -231,7 +231,8 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
 
     yield* loop.pipe(
       Effect.onInterrupt(() =>
-        save("emergency").pipe(
+        progress.note("interrupted during training: writing an emergency checkpoint…").pipe(
+          Effect.zipRight(save("emergency")),
           Effect.tap((path) => progress.note(`interrupted: emergency checkpoint written to ${path}`)),
           Effect.catchAll((e) => progress.note(`interrupted: the emergency checkpoint could not be written: ${String(e)}`))
         )

@@ -126,7 +126,7 @@ layer(NodeContext.layer)("data errors", (it) => {
       })
       if (error._tag !== "DataFileInvalid") return expect.fail(`unexpected ${error._tag}`)
       expect(error.line).toBe(3)
-      expect(error.message).toContain(`${join(fixturesDir, "ragged.csv")} is not valid CSV at line 3`)
+      expect(error.message).toContain(`Row 3 of ${join(fixturesDir, "ragged.csv")} has 3 fields`)
     }))
 
   it.effect("calendar features without dates say how to turn them off", () =>
