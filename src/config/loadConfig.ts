@@ -2,6 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as YAML from "yaml"
 import { didYouMeanSuffix } from "../data/didYouMean.js"
+import { renamedKeyError } from "./renamed.js"
 import { ConfigError } from "./ConfigError.js"
 import { type ConfigLeaf, leavesOf } from "./schemaTree.js"
 import { TrainConfig } from "./TrainConfig.js"
@@ -203,6 +204,8 @@ export const decodeConfigText = (file: string, text: string, overrides: Readonly
       const source = overridden.get(path.map(String).join("."))
       return source ? ` (from ${source})` : lineOf(doc, lines, path)
     }
+    const renamed = renamedKeyError(file, raw, origin)
+    if (renamed !== undefined) return yield* Effect.fail(renamed)
     const decoded = Schema.decodeUnknownEither(TrainConfig, { onExcessProperty: "error", errors: "all" })(raw)
     if (Either.isLeft(decoded)) {
       const all = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)

@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
-import { ScalerKind } from "./DataConfig.js"
+import { CalendarConfig, ScalerKind } from "./DataConfig.js"
 import { DatasetCorrupt } from "./errors.js"
+import { InputLayout } from "./layout.js"
 
 const Count = Schema.Int.pipe(Schema.nonNegative())
 const Positive = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
@@ -19,14 +20,20 @@ export type ScalerParams = typeof ScalerParams.Type
 export const DatasetManifest = Schema.Struct({
   /** Human description of the source. */
   source: Schema.String,
-  /** Input features per time step: the target first, then feature columns, then calendar sin/cos. */
+  /** Input features per time step, in the order of `layout`: past features, then known-future ones per step. */
   features: Schema.Array(Schema.String),
+  /** How an input row is built from past and known-future features (see InputLayout). */
+  layout: InputLayout,
   /** Name of the target column. */
   target: Schema.String,
   /** The CSV feature columns among `features` (for reading `--input` files). */
   featureColumns: Schema.Array(Schema.String),
-  /** Which calendar encodings are among `features`. */
-  calendar: Schema.Struct({ day_of_week: Schema.Boolean, day_of_year: Schema.Boolean }),
+  /** The CSV columns known in advance among the known-future features. */
+  futureColumns: Schema.Array(Schema.String),
+  /** The calendar features among the known-future ones (from the config). */
+  calendar: CalendarConfig,
+  /** The holidays with a one-hot column, in order (chosen on the train rows). */
+  holidays: Schema.Array(Schema.String),
   lookback: Positive,
   horizon: Positive,
   stride: Positive,

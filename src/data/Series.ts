@@ -22,4 +22,6 @@ export interface Series {
   readonly target: Column
   /** Extra numeric inputs (CSV `feature_columns`), in config order. */
   readonly features: ReadonlyArray<Column>
+  /** Numeric inputs known in advance (CSV `future_columns`), in config order. */
+  readonly future: ReadonlyArray<Column>
 }

@@ -202,7 +202,8 @@ const seriesFromRows = Effect.fn("data.seriesFromRows")(function*(spec: CsvSpec,
     times: time.values,
     time: Array.from(time.values, (value) => formatTime(time.kind, value)),
     target,
-    features
+    features,
+    future: []
   }
   return series
 })

@@ -4,7 +4,9 @@ import { createHash } from "node:crypto"
 import type { DataConfig } from "./DataConfig.js"
 import type { Dataset, DatasetManifest } from "./Dataset.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort, DataSplitTooSmall } from "./errors.js"
-import { fitScalers, inputColumns, scaledMatrix, wantsCalendar } from "./features.js"
+import { largestHolidays, wantsCalendar } from "./calendar.js"
+import { fitScalers, holidaysAround, knownColumns, pastColumns } from "./features.js"
+import { layoutFeatureNames, layoutRows, layoutScalers, makeLayout } from "./layout.js"
 import type { Series } from "./Series.js"
 import { loadSeries } from "./sources.js"
 import {
@@ -21,7 +23,7 @@ import {
 export const fingerprintSeries = (series: Series): string => {
   const hash = createHash("sha256")
   hash.update(`${series.timeKind}\n${JSON.stringify(series.time)}\n`)
-  for (const column of [series.target, ...series.features]) {
+  for (const column of [series.target, ...series.features, ...series.future]) {
     hash.update(`${column.name}\n`)
     const bytes = new Uint8Array(column.values.length * 8)
     const view = new DataView(bytes.buffer)
@@ -66,15 +68,15 @@ export const prepareData: (
   const rows = series.target.values.length
   const { lookback, horizon, stride } = cfg
 
-  if (wantsCalendar(cfg.calendar_features) && series.timeKind !== "date" && series.timeKind !== "datetime") {
+  if (wantsCalendar(cfg.calendar) && series.timeKind !== "date" && series.timeKind !== "datetime") {
     return yield* new DataConfigInvalid({
       file: series.file,
-      field: "data.calendar_features",
+      field: "data.calendar",
       message: `Calendar features need dates, but ${series.description} has ${
         series.timeKind === "none" ? "no time column" : `numeric times in '${series.timeColumn}'`
       }.`,
       fix:
-        "Set data.calendar_features.day_of_week and data.calendar_features.day_of_year to false, or set data.source.time_column to a column of ISO dates."
+        "Set data.calendar.day_of_week, day_of_year and month to false and data.calendar.holidays.country to null, or set data.source.time_column to a column of ISO dates."
     })
   }
 
@@ -122,10 +124,25 @@ export const prepareData: (
     }
   }
 
-  const columns = inputColumns(series, cfg.calendar_features)
-  const scalers = fitScalers(cfg.scaler, columns, regions.train.end)
-  const matrix = scaledMatrix(columns, scalers, rows)
-  const features = columns.length
+  const dates = yield* holidaysAround(series.file, cfg.calendar, series.times)
+  const holidays = dates === undefined ? undefined : {
+    dates,
+    names: largestHolidays(series.times, series.target.values, regions.train.end, dates, cfg.calendar.holidays.which)
+  }
+  const past = pastColumns(series)
+  const known = knownColumns(series.times, cfg.calendar, holidays, series.future)
+  const pastScalers = fitScalers(cfg.scaler, past, regions.train.end)
+  const knownScalers = fitScalers(cfg.scaler, known, regions.train.end)
+  const layout = makeLayout(past.map((c) => c.name), known.map((c) => c.name), horizon)
+  const scalers = layoutScalers(layout, pastScalers, knownScalers)
+  const matrix = layoutRows(
+    layout,
+    past.map((column, f) => ({ values: column.values, scaler: pastScalers[f]! })),
+    known.map((column, f) => ({ values: column.values, scaler: knownScalers[f]! })),
+    0,
+    rows
+  )
+  const features = scalers.length
   const splits = {
     train: buildWindows(matrix, features, starts.train, lookback, horizon),
     val: buildWindows(matrix, features, starts.val, lookback, horizon),
@@ -134,13 +151,13 @@ export const prepareData: (
 
   const manifest: DatasetManifest = {
     source: series.description,
-    features: columns.map((column) => column.name),
+    features: layoutFeatureNames(layout),
+    layout,
     target: series.target.name,
     featureColumns: series.features.map((column) => column.name),
-    calendar: {
-      day_of_week: cfg.calendar_features.day_of_week,
-      day_of_year: cfg.calendar_features.day_of_year
-    },
+    futureColumns: series.future.map((column) => column.name),
+    calendar: cfg.calendar,
+    holidays: holidays?.names ?? [],
     lookback,
     horizon,
     stride,
