@@ -143,6 +143,11 @@ export const HolidaySpec = Schema.Struct({
     8,
     "One-hot columns for this many holidays, those with the largest effect on the target in the train rows (0: none)."
   ),
+  neighbours: withDefault(
+    Schema.Int.pipe(Schema.between(0, 7)),
+    1,
+    "Also one-hot the chosen holidays this many days before and after each date (\"Christmas is tomorrow\"); 0: the day itself only."
+  ),
   clip_days: withDefault(
     Schema.Int.pipe(Schema.between(1, 366)),
     14,
@@ -159,7 +164,7 @@ export const CalendarConfig = Schema.Struct({
   month: withDefault(Schema.Boolean, false, "Add sin/cos of the month of each target step (needs dates)."),
   holidays: withDefault(
     HolidaySpec,
-    { country: null, state: null, types: ["public"], which: 8, clip_days: 14 },
+    { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 },
     "Holiday features of each target step: holiday today, days to the next and since the last, which holiday."
   )
 })
@@ -197,7 +202,7 @@ export const DataConfig = Schema.Struct({
       day_of_week: true,
       day_of_year: true,
       month: false,
-      holidays: { country: null, state: null, types: ["public"], which: 8, clip_days: 14 }
+      holidays: { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 }
     },
     "Known-future calendar features for each target step; they need a date time column."
   )

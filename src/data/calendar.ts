@@ -26,8 +26,26 @@ export const calendarFeatureNames = (calendar: CalendarConfig, holidayNames: Rea
   ...(calendar.month ? ["month_sin", "month_cos"] : []),
   ...(calendar.holidays.country === null
     ? []
-    : ["holiday", "days_to_holiday", "days_since_holiday", ...holidayNames.map((name) => `holiday_${holidaySlug(name)}`)])
+    : ["holiday", "days_to_holiday", "days_since_holiday", ...oneHotNames(holidayNames, calendar.holidays.neighbours)])
 ]
+
+/** Day offsets of the one-hot holiday columns: 0, then -1, +1, …, -n, +n. */
+const neighbourOffsets = (neighbours: number): Array<number> => [
+  0,
+  ...Array.from({ length: neighbours }, (_, i) => [-(i + 1), i + 1]).flat()
+]
+
+/**
+ * One-hot column names: `holiday_<slug>` (the date is that holiday), `<slug>_in_<k>d` (it is k
+ * days ahead) and `<slug>_<k>d_ago` (it was k days ago).
+ */
+const oneHotNames = (names: ReadonlyArray<string>, neighbours: number): Array<string> =>
+  neighbourOffsets(neighbours).flatMap((offset) =>
+    names.map((name) => {
+      const slug = holidaySlug(name)
+      return offset === 0 ? `holiday_${slug}` : offset > 0 ? `${slug}_in_${offset}d` : `${slug}_${-offset}d_ago`
+    })
+  )
 
 const dayNumber = (time: number): number => Math.floor(time / MS_PER_DAY)
 
@@ -46,38 +64,46 @@ const lowerBound = (sorted: ReadonlyArray<number>, value: number): number => {
 /**
  * Holiday features of each time (epoch ms; its UTC calendar date is the day): 1 on a holiday
  * (observed days included), the days to the next and since the last holiday clipped to
- * `clip` and divided by it (0 on a holiday), and one 0/1 column per name in `names`.
+ * `clip` and divided by it (0 on a holiday), and 0/1 columns per name in `names`: the date is
+ * that holiday, then it is 1 day after / before it, …, up to `neighbours` days.
  */
 export const holidayColumns = (
   times: Float64Array,
   dates: HolidayDates,
   names: ReadonlyArray<string>,
-  clip: number
+  clip: number,
+  neighbours: number
 ): Array<KnownColumn> => {
   const days = [...dates.keys()].map((iso) => dayNumber(Date.parse(`${iso}T00:00:00Z`))).sort((a, b) => a - b)
+  const namesOn = (day: number) => dates.get(formatTime("date", day * MS_PER_DAY))
   const n = times.length
   const today = new Float64Array(n)
   const toNext = new Float64Array(n)
   const sinceLast = new Float64Array(n)
-  const which = names.map(() => new Float64Array(n))
+  const offsets = neighbourOffsets(neighbours)
+  const which = offsets.flatMap(() => names.map(() => new Float64Array(n)))
   times.forEach((time, i) => {
     const day = dayNumber(time)
-    const on = dates.get(formatTime("date", day * MS_PER_DAY))
     const next = lowerBound(days, day)
     const after = next < days.length ? days[next]! - day : clip
     const before = days[next] === day ? 0 : next > 0 ? day - days[next - 1]! : clip
-    today[i] = on === undefined ? 0 : 1
+    today[i] = namesOn(day) === undefined ? 0 : 1
     toNext[i] = Math.min(after, clip) / clip
     sinceLast[i] = Math.min(before, clip) / clip
-    names.forEach((name, k) => {
-      which[k]![i] = on?.includes(name) === true ? 1 : 0
+    offsets.forEach((offset, o) => {
+      const on = namesOn(day + offset)
+      if (on === undefined) return
+      names.forEach((name, k) => {
+        if (on.includes(name)) which[o * names.length + k]![i] = 1
+      })
     })
   })
+  const oneHot = oneHotNames(names, neighbours)
   return [
     { name: "holiday", values: today, scaled: false },
     { name: "days_to_holiday", values: toNext, scaled: false },
     { name: "days_since_holiday", values: sinceLast, scaled: false },
-    ...names.map((name, k) => ({ name: `holiday_${holidaySlug(name)}`, values: which[k]!, scaled: false }))
+    ...oneHot.map((name, c) => ({ name, values: which[c]!, scaled: false }))
   ]
 }
 
@@ -110,7 +136,8 @@ export const calendarColumns = (
     })
     : []),
   ...(calendar.month ? sinCos("month", times, (t) => (2 * Math.PI * new Date(t).getUTCMonth()) / 12) : []),
-  ...(holidays === undefined ? [] : holidayColumns(times, holidays.dates, holidays.names, calendar.holidays.clip_days))
+  ...(holidays === undefined ? [] : holidayColumns(times, holidays.dates, holidays.names, calendar.holidays.clip_days, calendar.holidays.neighbours)
+    )
 ]
 
 /**

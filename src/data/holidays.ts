@@ -34,7 +34,7 @@ const lookup = (country: string, state: string | null): Either.Either<Holidays, 
       } are available), or null to turn holidays off.`
     })
   }
-  if (state === null) return Either.right(new Holidays(code, { languages: ["en"] }))
+  if (state === null) return Either.right(new Holidays(code))
   const states = catalogue.getStates(code, "en") ?? {}
   const stateCode = Object.keys(states).find((s) => s.toLowerCase() === state.toLowerCase())
   if (stateCode === undefined) {
@@ -47,25 +47,29 @@ const lookup = (country: string, state: string | null): Either.Either<Holidays, 
         : `Use one of ${known.join(", ")}, or null for the national holidays only.`
     })
   }
-  return Either.right(new Holidays(code, stateCode, { languages: ["en"] }))
+  return Either.right(new Holidays(code, stateCode))
 }
 
 /**
  * Every holiday of the spec's country (and state) and types in the years `fromYear..toYear`,
+ * named in English (the country's variant) where date-holidays has English names,
  * keyed by the local ISO date `date-holidays` reports (its `date` field, which is the calendar
  * day in the country itself: no time-zone conversion, so it never drifts a day). Observed
  * (substitute) days are included under the holiday's name.
  */
 export const holidayDates = (
-  spec: HolidaySpec & { readonly country: string },
+  spec: Pick<HolidaySpec, "state" | "types"> & { readonly country: string },
   fromYear: number,
   toYear: number
 ): Either.Either<HolidayDates, HolidaySpecProblem> =>
   Either.map(lookup(spec.country, spec.state), (calendar) => {
     const dates = new Map<string, Array<string>>()
     const types = new Set<string>(spec.types)
+    // English names where the data has them, in the country's own variant ("Labor Day" in the US)
+    const languages = calendar.getLanguages()
+    const language = languages.find((l) => l.startsWith("en")) ?? languages[0] ?? "en"
     for (let year = fromYear; year <= toYear; year++) {
-      for (const holiday of calendar.getHolidays(year, "en")) {
+      for (const holiday of calendar.getHolidays(year, language)) {
         if (!types.has(holiday.type)) continue
         const day = holiday.date.slice(0, 10)
         const name = holidayName(holiday.name)

@@ -63,7 +63,7 @@ describe("DataConfig", () => {
         day_of_week: true,
         day_of_year: true,
         month: false,
-        holidays: { country: null, state: null, types: ["public"], which: 8, clip_days: 14 }
+        holidays: { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 }
       }
     })
   })

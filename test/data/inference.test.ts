@@ -16,7 +16,8 @@ const head = (series: Series, rows: number): Series => ({
   times: series.times.slice(0, rows),
   time: series.time.slice(0, rows),
   target: { ...series.target, values: series.target.values.slice(0, rows) },
-  features: series.features.map((c) => ({ ...c, values: c.values.slice(0, rows) }))
+  features: series.features.map((c) => ({ ...c, values: c.values.slice(0, rows) })),
+  future: series.future.map((c) => ({ ...c, values: c.values.slice(0, rows) }))
 })
 
 const salesConfig = dataConfig({ source: salesSource, lookback: 7, horizon: 2 })
