@@ -231,7 +231,7 @@ export const buildInferenceWindow: (
     lookback
   )
   const window: InferenceWindow = {
-    x: Float32Array.from(matrix),
+    x: matrix,
     lastTime: series.time[rows - 1] ?? "",
     times: nextTimes(series.timeKind, series.times, horizon)
   }

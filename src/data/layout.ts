@@ -58,11 +58,11 @@ export const layoutRows = (
   known: ReadonlyArray<ScaledColumn>,
   from: number,
   count: number
-): Float64Array => {
+): Float32Array => {
   const p = past.length
   const k = known.length
   const features = p + k * layout.steps
-  const matrix = new Float64Array(count * features)
+  const matrix = new Float32Array(count * features)
   past.forEach(({ scaler, values }, f) => {
     for (let r = 0; r < count; r++) matrix[r * features + f] = (values[from + r]! - scaler.center) / scaler.scale
   })

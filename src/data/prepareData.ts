@@ -9,6 +9,7 @@ import { fitScalers, holidaysAround, knownColumns, pastColumns } from "./feature
 import { layoutFeatureNames, layoutRows, layoutScalers, makeLayout } from "./layout.js"
 import type { Series } from "./Series.js"
 import { loadSeries } from "./sources.js"
+import type { WindowInputs } from "./views.js"
 import {
   buildWindows,
   minimumRegionRows,
@@ -142,11 +143,11 @@ export const prepareData: (
     0,
     rows
   )
-  const features = scalers.length
+  const inputs: WindowInputs = { rows: matrix, features: scalers.length, offsets: Int32Array.of(0, rows) }
   const splits = {
-    train: buildWindows(matrix, features, starts.train, lookback, horizon),
-    val: buildWindows(matrix, features, starts.val, lookback, horizon),
-    test: buildWindows(matrix, features, starts.test, lookback, horizon)
+    train: buildWindows(inputs, starts.train, lookback, horizon),
+    val: buildWindows(inputs, starts.val, lookback, horizon),
+    test: buildWindows(inputs, starts.test, lookback, horizon)
   }
 
   const manifest: DatasetManifest = {
@@ -176,6 +177,6 @@ export const prepareData: (
     ...(series.timeColumn === undefined ? {} : { timeColumn: series.timeColumn }),
     timeKind: series.timeKind
   }
-  const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, splits }
+  const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, inputs, splits }
   return dataset
 })

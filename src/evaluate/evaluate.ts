@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import { type Dataset, type Split, unscaleTarget } from "../data/Dataset.js"
 import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
+import { predictSplit } from "../train/predictSplit.js"
 
 /** One split's scores: the model, both naive baselines and the skill against each. */
 export const SplitReport = Schema.Struct({
@@ -100,7 +101,14 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
     for (const name of config.eval.splits) {
       const split = dataset.splits[name]
       if (split.n === 0) continue
-      const forecasts = splitForecasts(dataset, split, yield* input.predict(split.x, split.n), season)
+      const predicted = yield* predictSplit(
+        split,
+        dataset.manifest.lookback,
+        dataset.manifest.features.length,
+        horizon,
+        input.predict
+      )
+      const forecasts = splitForecasts(dataset, split, predicted, season)
       splits[name] = reportFor(forecasts)
       if (name === "test") {
         testPredictions = Array.from({ length: split.n }, (_, i) => ({

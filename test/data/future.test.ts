@@ -8,7 +8,7 @@ import { buildInferenceWindow, readFutureCsv, readInputCsv } from "../../src/dat
 import { prepareData } from "../../src/data/prepareData.js"
 import type { Series } from "../../src/data/Series.js"
 import { loadSeries } from "../../src/data/sources.js"
-import { dataConfig, fixturesDir } from "./helpers.js"
+import { dataConfig, fixturesDir, splitX } from "./helpers.js"
 
 /** Sales with promo known in advance and US holidays; lookback 7, horizon 2. */
 const futureConfig = dataConfig({
@@ -46,6 +46,7 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       const K = manifest.layout.known.length
       const F = 2 + 2 * K
       expect(manifest.features).toHaveLength(F)
+      const trainX = splitX(splits.train, 7, F)
       const series = yield* loadSeries(futureConfig.source, fixturesDir)
       const promo = series.future[0]!.values
       const [c, s] = [manifest.scaler.center[2 + K - 1]!, manifest.scaler.scale[2 + K - 1]!]
@@ -54,7 +55,7 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       const t = splits.train.start[i]!
       for (let j = 0; j < 7; j++) {
         for (let step = 1; step <= 2; step++) {
-          const value = splits.train.x[(i * 7 + j) * F + 2 + (step - 1) * K + K - 1]
+          const value = trainX[(i * 7 + j) * F + 2 + (step - 1) * K + K - 1]
           expect(value).toBe(Math.fround((promo[t - 7 + j + step]! - c) / s))
         }
       }
@@ -62,9 +63,9 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       const w = splits.train.start.indexOf(18) // window whose last row is row 17
       const lastRow = (w * 7 + 6) * F
       expect(series.time[17]).toBe("2021-01-18")
-      expect(splits.train.x[lastRow + 2 + 2]).toBe(0) // row 17's own +1 step (row 18) is no holiday
+      expect(trainX[lastRow + 2 + 2]).toBe(0) // row 17's own +1 step (row 18) is no holiday
       const before = splits.train.start.indexOf(17) // last row 16: its +1 step is row 17
-      expect(splits.train.x[(before * 7 + 6) * F + 2 + 2]).toBe(1)
+      expect(trainX[(before * 7 + 6) * F + 2 + 2]).toBe(1)
     }))
 
   it.effect("predict builds the training window given the future columns of the forecast range", () =>
@@ -77,7 +78,7 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       const ahead = rowsOf(series, t, t + 2)
       const future: Series = { ...ahead, features: [], future: ahead.future }
       const window = yield* buildInferenceWindow(manifest, rowsOf(series, 0, t), future)
-      expect(window.x).toEqual(splits.test.x.slice(i * 7 * F, (i + 1) * 7 * F))
+      expect(window.x).toEqual(splitX(splits.test, 7, F).slice(i * 7 * F, (i + 1) * 7 * F))
 
       const gap = yield* Effect.flip(buildInferenceWindow(manifest, rowsOf(series, 0, t), rowsOf(future, 0, 1)))
       expect(gap._tag).toBe("DataConfigInvalid")

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { unscaleTarget } from "../../src/data/Dataset.js"
 import { prepareData } from "../../src/data/prepareData.js"
-import { dataConfig, fixturesDir, salesSource } from "./helpers.js"
+import { dataConfig, fixturesDir, salesSource, splitX } from "./helpers.js"
 
 /** The fixture read by hand (no code under test): columns by name. */
 const salesColumns = (() => {
@@ -89,13 +89,14 @@ layer(NodeContext.layer)("prepareData", (it) => {
       const raw = [units, temperature, promo]
       const F = 11
       for (const split of [splits.train, splits.val, splits.test]) {
-        expect(split.x.length).toBe(split.n * 7 * F)
+        const x = splitX(split, 7, F)
+        expect(x.length).toBe(split.n * 7 * F)
         expect(split.y.length).toBe(split.n * 2)
         for (let i = 0; i < split.n; i++) {
           const t = split.start[i]!
           for (let j = 0; j < 7; j++) {
             for (let f = 0; f < 3; f++) {
-              expect(split.x[(i * 7 + j) * F + f]).toBe(Math.fround((raw[f]![t - 7 + j]! - c[f]!) / s[f]!))
+              expect(x[(i * 7 + j) * F + f]).toBe(Math.fround((raw[f]![t - 7 + j]! - c[f]!) / s[f]!))
             }
           }
           for (let k = 0; k < 2; k++) expect(split.y[i * 2 + k]).toBe(Math.fround((units[t + k]! - c[0]!) / s[0]!))
@@ -114,7 +115,8 @@ layer(NodeContext.layer)("prepareData", (it) => {
     Effect.gen(function*() {
       const { splits } = yield* prepareData(salesConfig, fixturesDir)
       const F = 11
-      const at = (j: number, f: number) => splits.train.x[j * F + f] // window 0 starts at row 7: j = row
+      const x = splitX(splits.train, 7, F)
+      const at = (j: number, f: number) => x[j * F + f] // window 0 starts at row 7: j = row
       // row 0 is 2021-01-01 (a Friday); its +1 block is row 1 (Saturday, day 6, day 1 of 365)
       expect(at(0, 3)).toBe(Math.fround(Math.sin((2 * Math.PI * 6) / 7)))
       expect(at(0, 4)).toBe(Math.fround(Math.cos((2 * Math.PI * 6) / 7)))
@@ -171,6 +173,6 @@ layer(NodeContext.layer)("prepareData", (it) => {
       const c = yield* prepareData(synthetic(2), fixturesDir)
       expect(a.manifest.fingerprint).toBe(b.manifest.fingerprint)
       expect(a.manifest.fingerprint).not.toBe(c.manifest.fingerprint)
-      expect(a.splits.train.x).toEqual(b.splits.train.x)
+      expect(a.inputs.rows).toEqual(b.inputs.rows)
     }))
 })
