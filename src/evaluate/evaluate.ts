@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import { type Dataset, type Split, unscaleTarget } from "../data/Dataset.js"
 import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
-import { predictSplit } from "../train/predictSplit.js"
+import { predictSplit } from "../data/predictSplit.js"
 
 /** One split's scores: the model, both naive baselines and the skill against each. */
 export const SplitReport = Schema.Struct({

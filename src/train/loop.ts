@@ -10,7 +10,7 @@ import { Tracker } from "../tracking/Tracker.js"
 import { TrainingDiverged } from "./errors.js"
 import { epochEnd } from "./epochEnd.js"
 import { scheduledRate } from "./schedule.js"
-import { predictSplit } from "./predictSplit.js"
+import { predictSplit } from "../data/predictSplit.js"
 import { epochOrder } from "./shuffle.js"
 import type { TrainState } from "./TrainState.js"
 

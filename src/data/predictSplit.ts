@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { inOrder, type Split } from "../data/views.js"
+import { inOrder, type Split } from "./views.js"
 
 /** Windows gathered per prediction call: bounds the transient input copy, whatever the split's size. */
 export const PREDICT_CHUNK = 2048
