@@ -2,7 +2,6 @@ import { FileSystem } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as YAML from "yaml"
 import { didYouMeanSuffix } from "../data/didYouMean.js"
-import { renamedKeyError } from "./renamed.js"
 import { ConfigError } from "./ConfigError.js"
 import { type ConfigLeaf, leavesOf } from "./schemaTree.js"
 import { TrainConfig } from "./TrainConfig.js"
@@ -56,7 +55,8 @@ const suggestion = didYouMeanSuffix
 
 /** Keys that moved: an old config names the new key instead of "unknown key". */
 const movedKeys: Readonly<Record<string, string>> = {
-  "train.engine": "runtime.engine"
+  "train.engine": "runtime.engine",
+  "data.calendar_features": "data.calendar"
 }
 
 /** Turn a command-line string into the value the schema expects at that path. */
@@ -204,8 +204,6 @@ export const decodeConfigText = (file: string, text: string, overrides: Readonly
       const source = overridden.get(path.map(String).join("."))
       return source ? ` (from ${source})` : lineOf(doc, lines, path)
     }
-    const renamed = renamedKeyError(file, raw, origin)
-    if (renamed !== undefined) return yield* Effect.fail(renamed)
     const decoded = Schema.decodeUnknownEither(TrainConfig, { onExcessProperty: "error", errors: "all" })(raw)
     if (Either.isLeft(decoded)) {
       const all = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)

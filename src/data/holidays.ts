@@ -28,7 +28,7 @@ const lookup = (country: string, state: string | null): Either.Either<Holidays, 
   if (code === undefined) {
     return Either.left({
       field: "data.calendar.holidays.country",
-      message: `Unknown holiday country "${country}".${didYouMeanSuffix(country, Object.keys(countries))}`,
+      message: `data.calendar.holidays.country: unknown holiday country "${country}".${didYouMeanSuffix(country, Object.keys(countries))}`,
       fix: `Use an ISO 3166-1 country code known to date-holidays, e.g. US, GB, DE or FR (${
         Object.keys(countries).length
       } are available), or null to turn holidays off.`
@@ -41,7 +41,7 @@ const lookup = (country: string, state: string | null): Either.Either<Holidays, 
     const known = Object.keys(states)
     return Either.left({
       field: "data.calendar.holidays.state",
-      message: `Unknown state "${state}" for holiday country ${code}.${didYouMeanSuffix(state, known)}`,
+      message: `data.calendar.holidays.state: unknown state "${state}" for holiday country ${code}.${didYouMeanSuffix(state, known)}`,
       fix: known.length === 0
         ? `${code} has no states in date-holidays: set data.calendar.holidays.state to null.`
         : `Use one of ${known.join(", ")}, or null for the national holidays only.`

@@ -9,8 +9,8 @@ describe("renamed config keys", () => {
       const error = yield* Effect.flip(decodeConfigText("old.yaml", text, []))
       expect(error._tag).toBe("ConfigError")
       expect(error.field).toBe("data.calendar_features")
-      expect(error.message).toBe("old.yaml: data.calendar_features (line 3): this key was renamed to data.calendar.")
-      expect(error.fix).toContain("rename data.calendar_features to data.calendar")
+      expect(error.message).toBe("old.yaml: data.calendar_features (line 3): this key moved to data.calendar.")
+      expect(error.fix).toBe("rename data.calendar_features to data.calendar")
     }))
 
   it.effect("the new data.calendar decodes with holidays", () =>

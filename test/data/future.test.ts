@@ -113,6 +113,6 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       )
       expect(error._tag).toBe("DataConfigInvalid")
       expect(error.field).toBe("data.calendar.holidays.country")
-      expect(error.message).toContain(`Unknown holiday country "Narnia"`)
+      expect(error.message).toContain(`unknown holiday country "Narnia"`)
     }))
 })

@@ -90,7 +90,7 @@ describe("holidays", () => {
     const country = holidayDates({ country: "UX", state: null, types: ["public"] }, 2000, 2000)
     if (Either.isRight(country)) return expect.fail("UX accepted")
     expect(country.left.field).toBe("data.calendar.holidays.country")
-    expect(country.left.message).toContain(`Unknown holiday country "UX"`)
+    expect(country.left.message).toContain(`unknown holiday country "UX"`)
     const state = holidayDates({ country: "US", state: "ZZ", types: ["public"] }, 2000, 2000)
     if (Either.isRight(state)) return expect.fail("ZZ accepted")
     expect(state.left.field).toBe("data.calendar.holidays.state")
