@@ -22,6 +22,7 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { decodeConfigText } from "../config/loadConfig.js"
 import type { Split } from "../data/Dataset.js"
+import { makeSplit } from "../data/views.js"
 import { layerSilent } from "../progress/Progress.js"
 import { makeMemory } from "../tracking/Memory.js"
 import { trainLoop } from "../train/loop.js"
@@ -315,11 +316,14 @@ tracking: { histogram_every: 0 }
     const { config } = yield* decodeConfigText("bench.yaml", yaml, [])
     const rng = new Rng(3)
     const split = (n: number): Split => {
-      const x = new Float32Array(n * w.seq * w.features)
-      for (let i = 0; i < x.length; i++) x[i] = rng.normal()
+      // n windows, each its own series of seq + 1 rows, so no two windows share inputs
+      const rows = new Float32Array(n * (w.seq + 1) * w.features)
+      for (let i = 0; i < rows.length; i++) rows[i] = rng.normal()
       const y = new Float32Array(n)
       for (let i = 0; i < n; i++) y[i] = rng.normal()
-      return { n, x, y, start: new Int32Array(n) }
+      const offsets = Int32Array.from({ length: n + 1 }, (_, i) => i * (w.seq + 1))
+      const inputs = { rows, features: w.features, offsets }
+      return makeSplit(inputs, w.seq, y, new Int32Array(n).fill(w.seq), Int32Array.from({ length: n }, (_, i) => i))
     }
     const engine = yield* makeEngine({ kind, spec: specOf(w), optimizer: adam, seed: 1, threads })
     const memory = makeMemory()

@@ -56,7 +56,8 @@ const suggestion = didYouMeanSuffix
 
 /** Keys that moved: an old config names the new key instead of "unknown key". */
 const movedKeys: Readonly<Record<string, string>> = {
-  "train.engine": "runtime.engine"
+  "train.engine": "runtime.engine",
+  "data.calendar_features": "data.calendar"
 }
 
 /** Turn a command-line string into the value the schema expects at that path. */

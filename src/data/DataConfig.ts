@@ -59,6 +59,11 @@ export const CsvSource = Schema.Struct({
     [],
     "Extra numeric columns fed to the model as inputs, after the target."
   ),
+  future_columns: withDefault(
+    Schema.Array(Schema.NonEmptyTrimmedString),
+    [],
+    "Numeric columns known in advance (e.g. a promotion plan): the model gets their values for each target step."
+  ),
   delimiter: withDefault(
     Schema.String.pipe(Schema.length(1)),
     ",",
@@ -119,11 +124,58 @@ export const SplitConfig = Schema.Struct({
   })
 )
 
-/** Sin/cos calendar encodings added as input features. */
-export const CalendarFeatures = Schema.Struct({
-  day_of_week: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the week (needs dates)."),
-  day_of_year: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the year (needs dates).")
+/** Holiday types of `date-holidays`. */
+export const HolidayType = Schema.Literal("public", "bank", "school", "optional", "observance")
+
+/** Which holidays become known-future features (from `date-holidays`, offline). */
+export const HolidaySpec = Schema.Struct({
+  country: withDefault(
+    Schema.NullOr(Schema.NonEmptyTrimmedString),
+    null,
+    "Country whose holidays are features (ISO code known to date-holidays, e.g. US); null: no holiday features."
+  ),
+  state: withDefault(
+    Schema.NullOr(Schema.NonEmptyTrimmedString),
+    null,
+    "State or region code for regional holidays (e.g. CA); null: national holidays only."
+  ),
+  types: withDefault(
+    Schema.Array(HolidayType),
+    ["public"],
+    "Holiday types to use: public, bank, school, optional, observance."
+  ),
+  which: withDefault(
+    Schema.Int.pipe(Schema.between(0, 32)),
+    8,
+    "One-hot columns for this many holidays, those with the largest effect on the target in the train rows (0: none)."
+  ),
+  neighbours: withDefault(
+    Schema.Int.pipe(Schema.between(0, 7)),
+    1,
+    "Also one-hot the chosen holidays this many days before and after each date (\"Christmas is tomorrow\"); 0: the day itself only."
+  ),
+  clip_days: withDefault(
+    Schema.Int.pipe(Schema.between(1, 366)),
+    14,
+    "Days to the next / since the last holiday are clipped to this many and divided by it."
+  )
 })
+/** A decoded holiday spec. */
+export type HolidaySpec = typeof HolidaySpec.Type
+
+/** Known-future calendar features, given for each target step (they need dates). */
+export const CalendarConfig = Schema.Struct({
+  day_of_week: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the week of each target step (needs dates)."),
+  day_of_year: withDefault(Schema.Boolean, true, "Add sin/cos of the day of the year of each target step (needs dates)."),
+  month: withDefault(Schema.Boolean, false, "Add sin/cos of the month of each target step (needs dates)."),
+  holidays: withDefault(
+    HolidaySpec,
+    { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 },
+    "Holiday features of each target step: holiday today, days to the next and since the last, which holiday."
+  )
+})
+/** A decoded calendar config. */
+export type CalendarConfig = typeof CalendarConfig.Type
 
 /** How inputs and targets are scaled; the scaler is fitted on the train rows only. */
 export const ScalerKind = Schema.Literal("standard", "minmax", "none")
@@ -150,10 +202,15 @@ export const DataConfig = Schema.Struct({
     "standard",
     "Scaling of the target and feature columns: standard (mean/std), minmax (to [0, 1]) or none; fitted on the train rows only."
   ),
-  calendar_features: withDefault(
-    CalendarFeatures,
-    { day_of_week: true, day_of_year: true },
-    "Calendar encodings (sin/cos) added as inputs; they need a date time column."
+  calendar: withDefault(
+    CalendarConfig,
+    {
+      day_of_week: true,
+      day_of_year: true,
+      month: false,
+      holidays: { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 }
+    },
+    "Known-future calendar features for each target step; they need a date time column."
   )
 }).annotations({ identifier: "DataConfig", description: "The series, its windows, splits and scaling." })
 

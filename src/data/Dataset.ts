@@ -1,6 +1,8 @@
 import { Effect, Schema } from "effect"
-import { ScalerKind } from "./DataConfig.js"
+import { CalendarConfig, ScalerKind } from "./DataConfig.js"
 import { DatasetCorrupt } from "./errors.js"
+import { InputLayout } from "./layout.js"
+import { makeSplit, type Split as ViewSplit, type WindowInputs } from "./views.js"
 
 const Count = Schema.Int.pipe(Schema.nonNegative())
 const Positive = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
@@ -19,14 +21,20 @@ export type ScalerParams = typeof ScalerParams.Type
 export const DatasetManifest = Schema.Struct({
   /** Human description of the source. */
   source: Schema.String,
-  /** Input features per time step: the target first, then feature columns, then calendar sin/cos. */
+  /** Input features per time step, in the order of `layout`: past features, then known-future ones per step. */
   features: Schema.Array(Schema.String),
+  /** How an input row is built from past and known-future features (see InputLayout). */
+  layout: InputLayout,
   /** Name of the target column. */
   target: Schema.String,
   /** The CSV feature columns among `features` (for reading `--input` files). */
   featureColumns: Schema.Array(Schema.String),
-  /** Which calendar encodings are among `features`. */
-  calendar: Schema.Struct({ day_of_week: Schema.Boolean, day_of_year: Schema.Boolean }),
+  /** The CSV columns known in advance among the known-future features. */
+  futureColumns: Schema.Array(Schema.String),
+  /** The calendar features among the known-future ones (from the config). */
+  calendar: CalendarConfig,
+  /** The holidays with a one-hot column, in order (chosen on the train rows). */
+  holidays: Schema.Array(Schema.String),
   lookback: Positive,
   horizon: Positive,
   stride: Positive,
@@ -45,16 +53,8 @@ export const DatasetManifest = Schema.Struct({
 /** The dataset manifest. */
 export type DatasetManifest = typeof DatasetManifest.Type
 
-/** Windows of one split. */
-export interface Split {
-  readonly n: number
-  /** [n, lookback, features] scaled inputs, row-major. */
-  readonly x: Float32Array
-  /** [n, horizon] scaled targets. */
-  readonly y: Float32Array
-  /** Series row index of each window's first target step (inputs are rows start-lookback .. start-1). */
-  readonly start: Int32Array
-}
+/** Windows of one split (views into the dataset's inputs). */
+export type Split = ViewSplit
 
 /** The output of PrepareData: manifest, the raw series (for baselines and plots) and the windows. */
 export interface Dataset {
@@ -65,6 +65,8 @@ export interface Dataset {
     /** The target in original units. */
     readonly target: Float64Array
   }
+  /** The scaled inputs every window is a view into. */
+  readonly inputs: WindowInputs
   readonly splits: { readonly train: Split; readonly val: Split; readonly test: Split }
 }
 
@@ -109,17 +111,21 @@ const fromBytes = <A extends NumericArray>(
 
 /**
  * Splits a dataset into a JSON manifest and little-endian binary blobs:
- * `series.time.json`, `series.target.f64`, and `<split>.x.f32`, `<split>.y.f32`, `<split>.start.i32`.
+ * `series.time.json`, `series.target.f64`, the inputs `inputs.f32` ([rows, features]) and
+ * `inputs.offsets.i32` (first row of each series), and per split `<split>.y.f32`,
+ * `<split>.start.i32`, `<split>.series.i32`: the windows themselves are never stored.
  */
 export const encodeDataset = (dataset: Dataset): { manifest: unknown; blobs: Array<Blob> } => ({
   manifest: Schema.encodeSync(DatasetManifest)(dataset.manifest),
   blobs: [
     { name: "series.time.json", data: new TextEncoder().encode(JSON.stringify(dataset.series.time)) },
     { name: "series.target.f64", data: toBytes(dataset.series.target) },
+    { name: "inputs.f32", data: toBytes(dataset.inputs.rows) },
+    { name: "inputs.offsets.i32", data: toBytes(dataset.inputs.offsets) },
     ...splitNames.flatMap((name) => [
-      { name: `${name}.x.f32`, data: toBytes(dataset.splits[name].x) },
       { name: `${name}.y.f32`, data: toBytes(dataset.splits[name].y) },
-      { name: `${name}.start.i32`, data: toBytes(dataset.splits[name].start) }
+      { name: `${name}.start.i32`, data: toBytes(dataset.splits[name].start) },
+      { name: `${name}.series.i32`, data: toBytes(dataset.splits[name].series) }
     ])
   ]
 })
@@ -181,14 +187,26 @@ export const decodeDataset: (
     (buffer) => new Float64Array(buffer),
     (view, offset) => view.getFloat64(offset, true)
   )
+  const offsetBlob = blobs.find((b) => b.name === "inputs.offsets.i32")
+  const seriesCount = offsetBlob === undefined ? 1 : Math.max(1, offsetBlob.data.byteLength / 4 - 1)
+  const offsets = fromBytes(
+    yield* blob("inputs.offsets.i32", 4, seriesCount + 1),
+    (buffer) => new Int32Array(buffer),
+    (view, offset) => view.getInt32(offset, true)
+  )
+  const inputRows = offsets[seriesCount]!
+  const inputs: WindowInputs = {
+    rows: fromBytes(
+      yield* blob("inputs.f32", 4, inputRows * features),
+      (buffer) => new Float32Array(buffer),
+      (view, offset) => view.getFloat32(offset, true)
+    ),
+    features,
+    offsets
+  }
   const decodeSplit = (name: (typeof splitNames)[number]) =>
     Effect.gen(function*() {
       const n = manifest.counts[name]
-      const x = fromBytes(
-        yield* blob(`${name}.x.f32`, 4, n * manifest.lookback * features),
-        (buffer) => new Float32Array(buffer),
-        (view, offset) => view.getFloat32(offset, true)
-      )
       const y = fromBytes(
         yield* blob(`${name}.y.f32`, 4, n * manifest.horizon),
         (buffer) => new Float32Array(buffer),
@@ -199,12 +217,24 @@ export const decodeDataset: (
         (buffer) => new Int32Array(buffer),
         (view, offset) => view.getInt32(offset, true)
       )
-      const split: Split = { n, x, y, start }
-      return split
+      const series = fromBytes(
+        yield* blob(`${name}.series.i32`, 4, n),
+        (buffer) => new Int32Array(buffer),
+        (view, offset) => view.getInt32(offset, true)
+      )
+      for (let i = 0; i < n; i++) {
+        const s = series[i]!
+        const rowsOfSeries = s >= 0 && s < seriesCount ? offsets[s + 1]! - offsets[s]! : -1
+        if (start[i]! < manifest.lookback || start[i]! + manifest.horizon > rowsOfSeries) {
+          return yield* corrupt(`${name}.start.i32`, name, `Window ${i} of ${name} (series ${s}, start ${start[i]}) lies outside its series.`)
+        }
+      }
+      return makeSplit(inputs, manifest.lookback, y, start, series)
     })
   const dataset: Dataset = {
     manifest,
     series: { time, target },
+    inputs,
     splits: { train: yield* decodeSplit("train"), val: yield* decodeSplit("val"), test: yield* decodeSplit("test") }
   }
   return dataset

@@ -24,4 +24,6 @@ export interface Series {
   readonly lines?: Int32Array
   /** Extra numeric inputs (CSV `feature_columns`), in config order. */
   readonly features: ReadonlyArray<Column>
+  /** Numeric inputs known in advance (CSV `future_columns`), in config order. */
+  readonly future: ReadonlyArray<Column>
 }

@@ -52,7 +52,7 @@ export const checkScaled = (
   series: Series,
   columns: ReadonlyArray<InputColumn>,
   scalers: ReadonlyArray<ColumnScaler>,
-  matrix: Float64Array
+  matrix: ArrayLike<number>
 ): DataConfigInvalid | undefined => {
   const features = columns.length
   for (const [f, column] of columns.entries()) {

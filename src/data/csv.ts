@@ -88,7 +88,8 @@ export const readCsvSeries: (
     time: Array.from(time.values, (value) => formatTime(time.kind, value)),
     target,
     lines: table.lines,
-    features
+    features,
+    future: []
   }
   return series
 })

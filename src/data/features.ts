@@ -1,72 +1,57 @@
-import type { DataConfig, ScalerKind } from "./DataConfig.js"
+import { Either } from "effect"
+import { calendarColumns, type KnownColumn, wantsCalendar } from "./calendar.js"
+import type { CalendarConfig, ScalerKind } from "./DataConfig.js"
+import { DataConfigInvalid } from "./errors.js"
+import { holidayDates, type HolidayDates } from "./holidays.js"
 import { type ColumnScaler, fitScaler, identityScaler } from "./scaler.js"
-import type { Series } from "./Series.js"
-import { dayOfWeek, dayOfYear } from "./time.js"
+import type { Column, Series } from "./Series.js"
 
-/** Which calendar encodings to add. */
-export type CalendarSpec = DataConfig["calendar_features"]
+/** One input feature in original units, and whether the scaler applies to it. */
+export type InputColumn = KnownColumn
 
-/** One input feature per time step, in original units, and whether the scaler applies to it. */
-export interface InputColumn {
-  readonly name: string
-  readonly values: Float64Array
-  readonly scaled: boolean
-}
-
-/** True when at least one calendar encoding is on. */
-export const wantsCalendar = (calendar: CalendarSpec): boolean => calendar.day_of_week || calendar.day_of_year
-
-/**
- * Sin/cos encodings of the date of each time: day of week (angle 2π·d/7, d = 0 on Sunday) and
- * day of year (angle 2π·d/days-in-year, d = 0 on January 1st). Times are epoch milliseconds.
- */
-export const calendarColumns = (times: Float64Array, calendar: CalendarSpec): Array<InputColumn> => {
-  const columns: Array<InputColumn> = []
-  const encode = (name: string, angle: (time: number) => number) => {
-    const sin = new Float64Array(times.length)
-    const cos = new Float64Array(times.length)
-    times.forEach((time, i) => {
-      const a = angle(time)
-      sin[i] = Math.sin(a)
-      cos[i] = Math.cos(a)
-    })
-    columns.push({ name: `${name}_sin`, values: sin, scaled: false }, { name: `${name}_cos`, values: cos, scaled: false })
-  }
-  if (calendar.day_of_week) encode("day_of_week", (time) => (2 * Math.PI * dayOfWeek(time)) / 7)
-  if (calendar.day_of_year) {
-    encode("day_of_year", (time) => {
-      const { day, daysInYear } = dayOfYear(time)
-      return (2 * Math.PI * day) / daysInYear
-    })
-  }
-  return columns
-}
-
-/** The model's inputs per time step: the target, the feature columns, then calendar sin/cos. */
-export const inputColumns = (series: Series, calendar: CalendarSpec): Array<InputColumn> => [
+/** The past features of each row: the target, then the CSV feature columns (all scaled). */
+export const pastColumns = (series: Series): Array<InputColumn> => [
   { name: series.target.name, values: series.target.values, scaled: true },
-  ...series.features.map((column) => ({ name: column.name, values: column.values, scaled: true })),
-  ...(wantsCalendar(calendar) ? calendarColumns(series.times, calendar) : [])
+  ...series.features.map((column) => ({ name: column.name, values: column.values, scaled: true }))
 ]
 
-/** Fits one scaler per input column on the first `trainRows` rows; calendar columns stay as they are. */
+/**
+ * The known-future features on a time axis (epoch ms): the calendar and holiday features, then
+ * the CSV future columns (scaled), whose values must be given on the same axis.
+ */
+export const knownColumns = (
+  times: Float64Array,
+  calendar: CalendarConfig,
+  holidays: { readonly dates: HolidayDates; readonly names: ReadonlyArray<string> } | undefined,
+  future: ReadonlyArray<Column>
+): Array<InputColumn> => [
+  ...(wantsCalendar(calendar) ? calendarColumns(times, calendar, holidays) : []),
+  ...future.map((column) => ({ name: column.name, values: column.values, scaled: true }))
+]
+
+/**
+ * The holidays of the calendar config's country around a time axis (a year of margin each
+ * side, so the days to the next and since the last holiday are right at the ends); undefined
+ * when holidays are off; a DataConfigInvalid naming the field for an unknown country or state.
+ */
+export const holidaysAround = (
+  file: string,
+  calendar: CalendarConfig,
+  times: Float64Array
+): Either.Either<HolidayDates | undefined, DataConfigInvalid> => {
+  const { country } = calendar.holidays
+  if (country === null || times.length === 0) return Either.right(undefined)
+  const first = new Date(times[0]!).getUTCFullYear()
+  const last = new Date(times[times.length - 1]!).getUTCFullYear()
+  return Either.mapLeft(
+    holidayDates({ ...calendar.holidays, country }, first - 1, last + 1),
+    (problem) => new DataConfigInvalid({ file, ...problem })
+  )
+}
+
+/** Fits one scaler per input column on the first `trainRows` rows; unscaled columns get the identity. */
 export const fitScalers = (
   kind: ScalerKind,
   columns: ReadonlyArray<InputColumn>,
   trainRows: number
 ): Array<ColumnScaler> => columns.map((column) => column.scaled ? fitScaler(kind, column.values, trainRows) : identityScaler)
-
-/** Row-major [rows, features] matrix of the scaled inputs. */
-export const scaledMatrix = (
-  columns: ReadonlyArray<InputColumn>,
-  scalers: ReadonlyArray<ColumnScaler>,
-  rows: number
-): Float64Array => {
-  const features = columns.length
-  const matrix = new Float64Array(rows * features)
-  columns.forEach((column, f) => {
-    const { center, scale } = scalers[f]!
-    for (let r = 0; r < rows; r++) matrix[r * features + f] = (column.values[r]! - center) / scale
-  })
-  return matrix
-}

@@ -2,10 +2,13 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { readCsvSeries, type CsvSpec } from "./csv.js"
 import { type DatasetManifest, unscaleTarget } from "./Dataset.js"
+import { wantsCalendar } from "./calendar.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort } from "./errors.js"
-import { inputColumns, wantsCalendar } from "./features.js"
-import type { Series } from "./Series.js"
-import { nextTimes } from "./time.js"
+import { holidaysAround, knownColumns, pastColumns } from "./features.js"
+import { layoutRows } from "./layout.js"
+import type { Column, Series } from "./Series.js"
+import { splitFutureColumns } from "./sources.js"
+import { formatTime, nextTimes, nextTimeValues } from "./time.js"
 
 /** The model input for one forecast and the times it is for. */
 export interface InferenceWindow {
@@ -48,7 +51,7 @@ export const readInputCsv: (
       ? { kind: "none" }
       : { kind: "column", ref: { column: manifest.timeColumn, field: FIELD } },
     target: { column: manifest.target, field: FIELD },
-    features: manifest.featureColumns.map((column) => ({ column, field: FIELD }))
+    features: [...manifest.featureColumns, ...manifest.futureColumns].map((column) => ({ column, field: FIELD }))
   }
   const ymd: CsvSpec = {
     ...base,
@@ -64,24 +67,106 @@ export const readInputCsv: (
     Effect.catchTag("DataColumnMissing", (missing) =>
       missing.column === "date" && manifest.timeColumn === "date"
         ? readCsvSeries(ymd).pipe(Effect.catchTag("DataColumnMissing", () => Effect.fail(missing)))
-        : Effect.fail(missing))
+        : Effect.fail(missing)),
+    Effect.map((series) => splitFutureColumns(series, manifest.futureColumns.length))
   )
 })
 
+const FUTURE_FIELD = "--future"
+
+/**
+ * Reads the values of the model's `future_columns` for the forecast range (`pipeline predict
+ * --future`): a CSV with the time column and every future column, one row per forecast time.
+ */
+export const readFutureCsv: (
+  manifest: DatasetManifest,
+  file: string,
+  delimiter?: string
+) => Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.readFutureCsv")(function*(
+  manifest: DatasetManifest,
+  file: string,
+  delimiter: string = ","
+) {
+  const [first, ...rest] = manifest.futureColumns
+  if (first === undefined || manifest.timeColumn === undefined) {
+    return yield* new DataConfigInvalid({
+      file,
+      field: FUTURE_FIELD,
+      message: `The model has no future_columns, so ${FUTURE_FIELD} ${file} is not used.`,
+      fix: `Leave out ${FUTURE_FIELD}.`
+    })
+  }
+  const series = yield* readCsvSeries({
+    file,
+    field: FUTURE_FIELD,
+    description: `CSV ${file}`,
+    delimiter,
+    time: { kind: "column", ref: { column: manifest.timeColumn, field: FUTURE_FIELD } },
+    target: { column: first, field: FUTURE_FIELD },
+    features: rest.map((column) => ({ column, field: FUTURE_FIELD }))
+  })
+  return { ...series, features: [], future: [series.target, ...series.features] }
+})
+
+/**
+ * The future columns on the forecast times, from the `--future` series; a DataConfigInvalid
+ * naming the first forecast time it does not cover.
+ */
+const futureValuesAt = (
+  manifest: DatasetManifest,
+  series: Series,
+  times: Float64Array,
+  future: Series | undefined
+): Effect.Effect<Array<Column>, DataConfigInvalid> =>
+  Effect.gen(function*() {
+    if (manifest.futureColumns.length === 0) return []
+    const at = new Map<number, number>()
+    future?.times.forEach((time, row) => at.set(time, row))
+    const missing = Array.from(times).find((time) => !at.has(time))
+    if (future === undefined || missing !== undefined) {
+      const when = formatTime(series.timeKind, missing ?? times[0]!)
+      return yield* new DataConfigInvalid({
+        file: future?.file ?? series.file,
+        field: FUTURE_FIELD,
+        message: `The model uses future_columns ${manifest.futureColumns.join(", ")}, known in advance, but ${
+          future === undefined ? "no --future file gives them" : `${future.description} has no row`
+        } for the forecast time ${when} (the ${manifest.horizon} forecast times must all be there, without gaps).`,
+        fix: `Pass --future <file.csv> with columns ${manifest.timeColumn ?? "time"}, ${
+          manifest.futureColumns.join(", ")
+        } and one row for each of ${nextTimesText(series, times)}.`
+      })
+    }
+    return manifest.futureColumns.map((name, j) => ({
+      name,
+      values: Float64Array.from(times, (time) => future.future[j]!.values[at.get(time)!]!)
+    }))
+  })
+
+const nextTimesText = (series: Series, times: Float64Array): string =>
+  Array.from(times, (time) => formatTime(series.timeKind, time)).join(", ")
+
 /**
  * Builds the model input from the last `lookback` rows of a series (from the training source or
- * `--input`), scaled with the manifest's scaler, and the times of the next `horizon` steps.
+ * `--input`) in the manifest's layout, scaled with its scaler, and the times of the next
+ * `horizon` steps. The known-future features of those steps come from the calendar and, for
+ * `future_columns`, from `future` (the `--future` file).
  */
 export const buildInferenceWindow: (
   manifest: DatasetManifest,
-  series: Series
+  series: Series,
+  future?: Series
 ) => Effect.Effect<InferenceWindow, DataConfigInvalid | DataSeriesTooShort> = Effect.fn("data.buildInferenceWindow")(function*(
   manifest: DatasetManifest,
-  series: Series
+  series: Series,
+  future?: Series
 ) {
   const { lookback, horizon } = manifest
   const columns = series.features.map((column) => column.name)
-  if (series.target.name !== manifest.target || columns.join("\u0000") !== manifest.featureColumns.join("\u0000")) {
+  const futureColumns = series.future.map((column) => column.name)
+  if (
+    series.target.name !== manifest.target || columns.join("\u0000") !== manifest.featureColumns.join("\u0000") ||
+    futureColumns.join("\u0000") !== manifest.futureColumns.join("\u0000")
+  ) {
     return yield* new DataConfigInvalid({
       file: series.file,
       field: FIELD,
@@ -90,7 +175,9 @@ export const buildInferenceWindow: (
       }, but ${series.description} provides target '${series.target.name}'${
         columns.length === 0 ? "" : ` with features ${columns.join(", ")}`
       }.`,
-      fix: `Give the input the same columns as the training data: ${[manifest.target, ...manifest.featureColumns].join(", ")}.`
+      fix: `Give the input the same columns as the training data: ${
+        [manifest.target, ...manifest.featureColumns, ...manifest.futureColumns].join(", ")
+      }.`
     })
   }
   if (wantsCalendar(manifest.calendar) && series.timeKind !== "date" && series.timeKind !== "datetime") {
@@ -114,16 +201,37 @@ export const buildInferenceWindow: (
       fix: `Provide at least ${lookback} rows of history.`
     })
   }
-  const inputs = inputColumns(series, manifest.calendar)
-  const features = inputs.length
-  const x = new Float32Array(lookback * features)
-  inputs.forEach((column, f) => {
-    const center = manifest.scaler.center[f] ?? 0
-    const scale = manifest.scaler.scale[f] ?? 1
-    for (let j = 0; j < lookback; j++) x[j * features + f] = (column.values[rows - lookback + j]! - center) / scale
+  const { layout } = manifest
+  const from = rows - lookback
+  const ahead = nextTimeValues(series.timeKind, series.times, layout.steps)
+  const axis = new Float64Array(lookback + layout.steps)
+  axis.set(series.times.subarray(from))
+  axis.set(ahead, lookback)
+  const dates = yield* holidaysAround(series.file, manifest.calendar, axis)
+  const futureAhead = yield* futureValuesAt(manifest, series, ahead, future)
+  const futureAxis = series.future.map((column, j) => {
+    const values = new Float64Array(axis.length)
+    values.set(column.values.subarray(from))
+    values.set(futureAhead[j]?.values ?? [], lookback)
+    return { name: column.name, values }
   })
+  const known = knownColumns(
+    axis,
+    manifest.calendar,
+    dates === undefined ? undefined : { dates, names: manifest.holidays },
+    futureAxis
+  )
+  const scalerAt = (f: number) => ({ center: manifest.scaler.center[f] ?? 0, scale: manifest.scaler.scale[f] ?? 1 })
+  const past = pastColumns(series).map((column, f) => ({ values: column.values.subarray(from), scaler: scalerAt(f) }))
+  const matrix = layoutRows(
+    layout,
+    past,
+    known.map((column, j) => ({ values: column.values, scaler: scalerAt(layout.past.length + j) })),
+    0,
+    lookback
+  )
   const window: InferenceWindow = {
-    x,
+    x: matrix,
     lastTime: series.time[rows - 1] ?? "",
     times: nextTimes(series.timeKind, series.times, horizon)
   }

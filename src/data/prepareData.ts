@@ -5,9 +5,12 @@ import type { DataConfig } from "./DataConfig.js"
 import type { Dataset, DatasetManifest } from "./Dataset.js"
 import { checkRawValues, checkScaled, checkTargetVaries, constantWarnings } from "./checks.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort, DataSplitTooSmall } from "./errors.js"
-import { fitScalers, inputColumns, scaledMatrix, wantsCalendar } from "./features.js"
+import { largestHolidays, wantsCalendar } from "./calendar.js"
+import { fitScalers, holidaysAround, knownColumns, pastColumns } from "./features.js"
+import { layoutFeatureNames, layoutRows, layoutScalers, makeLayout } from "./layout.js"
 import type { Series } from "./Series.js"
 import { loadSeries } from "./sources.js"
+import type { WindowInputs } from "./views.js"
 import {
   buildWindows,
   minimumRegionRows,
@@ -22,7 +25,7 @@ import {
 export const fingerprintSeries = (series: Series): string => {
   const hash = createHash("sha256")
   hash.update(`${series.timeKind}\n${JSON.stringify(series.time)}\n`)
-  for (const column of [series.target, ...series.features]) {
+  for (const column of [series.target, ...series.features, ...series.future]) {
     hash.update(`${column.name}\n`)
     const bytes = new Uint8Array(column.values.length * 8)
     const view = new DataView(bytes.buffer)
@@ -67,15 +70,15 @@ export const prepareData: (
   const rows = series.target.values.length
   const { lookback, horizon, stride } = cfg
 
-  if (wantsCalendar(cfg.calendar_features) && series.timeKind !== "date" && series.timeKind !== "datetime") {
+  if (wantsCalendar(cfg.calendar) && series.timeKind !== "date" && series.timeKind !== "datetime") {
     return yield* new DataConfigInvalid({
       file: series.file,
-      field: "data.calendar_features",
+      field: "data.calendar",
       message: `Calendar features need dates, but ${series.description} has ${
         series.timeKind === "none" ? "no time column" : `numeric times in '${series.timeColumn}'`
       }.`,
       fix:
-        "Set data.calendar_features.day_of_week and data.calendar_features.day_of_year to false, or set data.source.time_column to a column of ISO dates."
+        "Set data.calendar.day_of_week, day_of_year and month to false and data.calendar.holidays.country to null, or set data.source.time_column to a column of ISO dates."
     })
   }
 
@@ -125,30 +128,46 @@ export const prepareData: (
 
   const constant = checkTargetVaries(series)
   if (constant !== undefined) return yield* constant
-  const columns = inputColumns(series, cfg.calendar_features)
-  const overflow = checkRawValues(series, columns)
+  const dates = yield* holidaysAround(series.file, cfg.calendar, series.times)
+  const holidays = dates === undefined ? undefined : {
+    dates,
+    names: largestHolidays(series.times, series.target.values, regions.train.end, dates, cfg.calendar.holidays.which)
+  }
+  const past = pastColumns(series)
+  const known = knownColumns(series.times, cfg.calendar, holidays, series.future)
+  const overflow = checkRawValues(series, [...past, ...known])
   if (overflow !== undefined) return yield* overflow
-  const scalers = fitScalers(cfg.scaler, columns, regions.train.end)
-  const matrix = scaledMatrix(columns, scalers, rows)
-  const unscalable = checkScaled(series, columns, scalers, matrix)
+  const pastScalers = fitScalers(cfg.scaler, past, regions.train.end)
+  const knownScalers = fitScalers(cfg.scaler, known, regions.train.end)
+  const layout = makeLayout(past.map((c) => c.name), known.map((c) => c.name), horizon)
+  const scalers = layoutScalers(layout, pastScalers, knownScalers)
+  const matrix = layoutRows(
+    layout,
+    past.map((column, f) => ({ values: column.values, scaler: pastScalers[f]! })),
+    known.map((column, f) => ({ values: column.values, scaler: knownScalers[f]! })),
+    0,
+    rows
+  )
+  const layoutColumns = layoutFeatureNames(layout).map((name) => ({ name, values: new Float64Array(0), scaled: true }))
+  const unscalable = checkScaled(series, layoutColumns, scalers, matrix)
   if (unscalable !== undefined) return yield* unscalable
-  const warnings = constantWarnings(columns, regions.train.end)
-  const features = columns.length
+  const warnings = constantWarnings([...past, ...known], regions.train.end)
+  const inputs: WindowInputs = { rows: matrix, features: scalers.length, offsets: Int32Array.of(0, rows) }
   const splits = {
-    train: buildWindows(matrix, features, starts.train, lookback, horizon),
-    val: buildWindows(matrix, features, starts.val, lookback, horizon),
-    test: buildWindows(matrix, features, starts.test, lookback, horizon)
+    train: buildWindows(inputs, starts.train, lookback, horizon),
+    val: buildWindows(inputs, starts.val, lookback, horizon),
+    test: buildWindows(inputs, starts.test, lookback, horizon)
   }
 
   const manifest: DatasetManifest = {
     source: series.description,
-    features: columns.map((column) => column.name),
+    features: layoutFeatureNames(layout),
+    layout,
     target: series.target.name,
     featureColumns: series.features.map((column) => column.name),
-    calendar: {
-      day_of_week: cfg.calendar_features.day_of_week,
-      day_of_year: cfg.calendar_features.day_of_year
-    },
+    futureColumns: series.future.map((column) => column.name),
+    calendar: cfg.calendar,
+    holidays: holidays?.names ?? [],
     lookback,
     horizon,
     stride,
@@ -168,6 +187,6 @@ export const prepareData: (
     timeKind: series.timeKind,
     ...(warnings.length === 0 ? {} : { warnings })
   }
-  const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, splits }
+  const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, inputs, splits }
   return dataset
 })

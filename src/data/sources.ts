@@ -42,6 +42,14 @@ export const shippedDatasetFile = (name: DatasetName, path: Path.Path): Effect.E
   })
 }
 
+/** Moves the last `count` feature columns of a series to its known-future columns. */
+export const splitFutureColumns = (series: Series, count: number): Series =>
+  count === 0 ? series : {
+    ...series,
+    features: series.features.slice(0, series.features.length - count),
+    future: [...series.future, ...series.features.slice(series.features.length - count)]
+  }
+
 /**
  * Loads the series a data source describes, in original units. CSV paths are resolved relative
  * to `configDir` (the directory of the config file).
@@ -76,7 +84,8 @@ export const loadSeries: (
         )
       case "csv": {
         const file = path.resolve(configDir, source.path)
-        return readCsvSeries({
+        const futureRefs = source.future_columns.map((column, i) => ({ column, field: `data.source.future_columns[${i}]` }))
+        return Effect.map(readCsvSeries({
           file,
           field: "data.source.path",
           description: `CSV ${source.path} (target '${source.target_column}'${
@@ -88,8 +97,11 @@ export const loadSeries: (
             ? { kind: "none" }
             : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },
           target: { column: source.target_column, field: "data.source.target_column" },
-          features: source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` }))
-        })
+          features: [
+            ...source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` })),
+            ...futureRefs
+          ]
+        }), (series) => splitFutureColumns(series, source.future_columns.length))
       }
       case "synthetic":
         return Effect.succeed(generateSynthetic(source))

@@ -34,6 +34,7 @@ export const generateSynthetic = (source: typeof SyntheticSource.Type): Series =
     times,
     time: Array.from(times, (value) => formatTime("date", value)),
     target: { name: "value", values },
-    features: []
+    features: [],
+    future: []
   }
 }

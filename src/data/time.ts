@@ -118,18 +118,28 @@ export const dayOfYear = (time: number): { readonly day: number; readonly daysIn
  * when its last two dates fall on the same day of different months (monthly, quarterly, yearly
  * data), otherwise by the last difference (milliseconds for dates, units for numbers).
  */
-export const nextTimes = (kind: TimeKind, values: Float64Array, count: number): Array<string> => {
+export const nextTimes = (kind: TimeKind, values: Float64Array, count: number): Array<string> =>
+  kind === "none" || values.length === 0
+    ? Array.from({ length: count }, () => "")
+    : Array.from(nextTimeValues(kind, values, count), (value) => formatTime(kind, value))
+
+/** The values (epoch ms or numbers) of `nextTimes`; the row indices after the last when there is no time. */
+export const nextTimeValues = (kind: TimeKind, values: Float64Array, count: number): Float64Array => {
   const n = values.length
-  if (kind === "none" || n === 0) return Array.from({ length: count }, () => "")
+  const out = new Float64Array(count)
+  if (n === 0) return out
   const last = values[n - 1]!
-  const step = n >= 2 ? last - values[n - 2]! : kind === "number" ? 1 : MS_PER_DAY
-  const months = kind === "number" || n < 2 ? undefined : monthStep(values[n - 2]!, last)
-  return Array.from({ length: count }, (_, i) => {
-    if (months === undefined) return formatTime(kind, last + (i + 1) * step)
-    const date = new Date(last)
-    date.setUTCMonth(date.getUTCMonth() + (i + 1) * months)
-    return formatTime(kind, date.getTime())
-  })
+  const step = n >= 2 ? last - values[n - 2]! : kind === "number" || kind === "none" ? 1 : MS_PER_DAY
+  const months = kind === "number" || kind === "none" || n < 2 ? undefined : monthStep(values[n - 2]!, last)
+  for (let i = 0; i < count; i++) {
+    if (months === undefined) out[i] = last + (i + 1) * step
+    else {
+      const date = new Date(last)
+      date.setUTCMonth(date.getUTCMonth() + (i + 1) * months)
+      out[i] = date.getTime()
+    }
+  }
+  return out
 }
 
 const monthStep = (previous: number, last: number): number | undefined => {

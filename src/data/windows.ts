@@ -1,5 +1,5 @@
 import type { DataConfig } from "./DataConfig.js"
-import type { Split } from "./Dataset.js"
+import { makeSplit, type Split, type WindowInputs } from "./views.js"
 
 /** The split names, in chronological order. */
 export const splitNames = ["train", "val", "test"] as const
@@ -38,21 +38,18 @@ export const windowStarts = (region: Region, lookback: number, horizon: number, 
 export const minimumRegionRows = (region: Region, lookback: number, horizon: number): number =>
   region.start >= lookback ? horizon : lookback + horizon - region.start
 
-/** Cuts windows out of a row-major [rows, features] matrix whose column 0 is the scaled target. */
+/** The split of windows starting at `starts` of series 0: views into `inputs`, with their scaled targets (column 0). */
 export const buildWindows = (
-  matrix: Float64Array,
-  features: number,
+  inputs: WindowInputs,
   starts: Int32Array,
   lookback: number,
   horizon: number
 ): Split => {
   const n = starts.length
-  const x = new Float32Array(n * lookback * features)
+  const features = inputs.features
   const y = new Float32Array(n * horizon)
   starts.forEach((t, i) => {
-    const from = (t - lookback) * features
-    x.set(matrix.subarray(from, from + lookback * features), i * lookback * features)
-    for (let k = 0; k < horizon; k++) y[i * horizon + k] = matrix[(t + k) * features]!
+    for (let k = 0; k < horizon; k++) y[i * horizon + k] = inputs.rows[(t + k) * features]!
   })
-  return { n, x, y, start: starts }
+  return makeSplit(inputs, lookback, y, starts, new Int32Array(n))
 }

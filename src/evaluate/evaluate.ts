@@ -2,13 +2,21 @@ import { Effect, Schema } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import { type Dataset, type Split, unscaleTarget } from "../data/Dataset.js"
 import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
+import { predictSplit } from "../data/predictSplit.js"
+import { maseScale, rmsseScale, seriesErrors } from "./scaled.js"
 
 /** One split's scores: the model, both naive baselines and the skill against each. */
 export const SplitReport = Schema.Struct({
   model: ForecastMetrics,
   baselines: Schema.Struct({ last_value: ForecastMetrics, seasonal_naive: ForecastMetrics }),
   /** 1 − RMSE_model / RMSE_baseline: the share of the baseline's error the model removes. */
-  skill: Schema.Struct({ vs_last_value: MetricNumber, vs_seasonal_naive: MetricNumber })
+  skill: Schema.Struct({ vs_last_value: MetricNumber, vs_seasonal_naive: MetricNumber }),
+  /** Scale-free errors (M4 MASE with the eval season, M5 RMSSE), scaled on the series' train rows. */
+  scale_free: Schema.Struct({
+    model: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber }),
+    last_value: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber }),
+    seasonal_naive: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber })
+  })
 })
 
 /** Evaluate's output: metrics in original units per split, baselines and skill. */
@@ -78,14 +86,19 @@ export const splitForecasts = (dataset: Dataset, split: Split, scaledPredictions
   return { actual, predicted, lastValue, seasonal, previous }
 }
 
-const reportFor = (f: SplitForecasts): SplitReport => {
+const reportFor = (f: SplitForecasts, scales: { readonly mase: number; readonly rmsse: number }): SplitReport => {
   const model = forecastMetrics(f.actual, f.predicted, f.previous)
   const lastValue = forecastMetrics(f.actual, f.lastValue, f.previous)
   const seasonal = forecastMetrics(f.actual, f.seasonal, f.previous)
+  const scaled = (predicted: ArrayLike<number>) => {
+    const e = seriesErrors({ id: "", actual: f.actual, predicted, maseScale: scales.mase, rmsseScale: scales.rmsse })
+    return { mase: e.mase, rmsse: e.rmsse }
+  }
   return {
     model,
     baselines: { last_value: lastValue, seasonal_naive: seasonal },
-    skill: { vs_last_value: skill(model, lastValue), vs_seasonal_naive: skill(model, seasonal) }
+    skill: { vs_last_value: skill(model, lastValue), vs_seasonal_naive: skill(model, seasonal) },
+    scale_free: { model: scaled(f.predicted), last_value: scaled(f.lastValue), seasonal_naive: scaled(f.seasonal) }
   }
 }
 
@@ -97,11 +110,20 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
     const horizon = dataset.manifest.horizon
     const splits: { val?: SplitReport; test?: SplitReport } = {}
     let testPredictions: Array<PredictionRow> = []
+    const train = dataset.series.target.subarray(0, dataset.manifest.rows.train)
+    const scales = { mase: maseScale(train, season), rmsse: rmsseScale(train) }
     for (const name of config.eval.splits) {
       const split = dataset.splits[name]
       if (split.n === 0) continue
-      const forecasts = splitForecasts(dataset, split, yield* input.predict(split.x, split.n), season)
-      splits[name] = reportFor(forecasts)
+      const predicted = yield* predictSplit(
+        split,
+        dataset.manifest.lookback,
+        dataset.manifest.features.length,
+        horizon,
+        input.predict
+      )
+      const forecasts = splitForecasts(dataset, split, predicted, season)
+      splits[name] = reportFor(forecasts, scales)
       if (name === "test") {
         testPredictions = Array.from({ length: split.n }, (_, i) => ({
           time: dataset.series.time[split.start[i]!] ?? String(split.start[i]),

@@ -1,7 +1,7 @@
 import { Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { decodeConfigText } from "../config/loadConfig.js"
-import { buildInferenceWindow, forecastRows, readInputCsv } from "../data/inference.js"
+import { buildInferenceWindow, forecastRows, readFutureCsv, readInputCsv } from "../data/inference.js"
 import { loadSeries } from "../data/sources.js"
 import { EngineError } from "../engine/Engine.js"
 import { sha256Hex } from "../fs/hash.js"
@@ -32,8 +32,15 @@ const verifyWeights = (dir: RunDirectory.RunDirectoryService, expected: string) 
     if (sha256Hex(bytes.value) !== expected) return yield* damaged(`does not match the weights the run wrote (sha256 recorded in ${RunFiles.preprocessing}).`)
   })
 
-/** Forecast the next `horizon` steps with a run's exported tfjs model, after `input` (default: the training data). */
-export const predict = Effect.fn("Predict.run")(function*(runDir: string, input: Option.Option<string>) {
+/**
+ * Forecast the next `horizon` steps with a run's exported tfjs model, after `input` (default:
+ * the training data); `futureFile` gives the model's future_columns on the forecast steps.
+ */
+export const predict = Effect.fn("Predict.run")(function*(
+  runDir: string,
+  input: Option.Option<string>,
+  futureFile: Option.Option<string> = Option.none()
+) {
   const path = yield* Path.Path
   const dir = yield* RunDirectory.at(runDir)
   const preprocessing = yield* dir.readPreprocessing
@@ -54,7 +61,8 @@ export const predict = Effect.fn("Predict.run")(function*(runDir: string, input:
       const configDir = Option.isSome(original) ? path.dirname(original.value) : runDir
       return yield* loadSeries(loaded.config.data.source, configDir)
     })
-  const window = yield* buildInferenceWindow(manifest, series)
+  const future = Option.isSome(futureFile) ? yield* readFutureCsv(manifest, futureFile.value) : undefined
+  const window = yield* buildInferenceWindow(manifest, series, future)
   const tf = yield* Effect.tryPromise({ try: () => loadTf(), catch: (e) => new EngineError({ reason: `tfjs cannot load: ${String(e)}` }) })
   const modelDir = dir.path(RunFiles.model)
   const outputs = yield* Effect.acquireUseRelease(

@@ -24,7 +24,7 @@ const summaryMetrics = (evaluation: Evaluation) => {
 /** Evaluate: the model and the naive baselines on val and test, cached on the eval settings, model and data. */
 export const Evaluate: Stage<Evaluation, { readonly data: typeof PrepareData; readonly model: typeof Train }> = {
   name: "evaluate",
-  version: 2,
+  version: 3,
   needs: { data: PrepareData, model: Train },
   inRun: false,
   reads: ({ loaded: { config } }) => Effect.succeed({ eval: config.eval }),

@@ -24,7 +24,7 @@ const encoder = new TextEncoder()
  */
 export const Persist: Stage<PersistedModel, { readonly data: typeof PrepareData; readonly model: typeof Train; readonly evaluation: typeof Evaluate }> = {
   name: "persist",
-  version: 2,
+  version: 3,
   needs: { data: PrepareData, model: Train, evaluation: Evaluate },
   inRun: true,
   reads: () => Effect.succeed({}),

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import type { Split } from "../data/Dataset.js"
+import { windowsX } from "../data/views.js"
 import type { EngineError, TrainEngine } from "../engine/Engine.js"
 import type { EngineState } from "../engine/types.js"
 import type { NamedTensor } from "../model/spec.js"
@@ -9,6 +10,7 @@ import { Tracker } from "../tracking/Tracker.js"
 import { TrainingDiverged } from "./errors.js"
 import { epochEnd } from "./epochEnd.js"
 import { scheduledRate } from "./schedule.js"
+import { predictSplit } from "../data/predictSplit.js"
 import { epochOrder } from "./shuffle.js"
 import type { TrainState } from "./TrainState.js"
 
@@ -45,10 +47,16 @@ const copyTensors = (tensors: ReadonlyArray<NamedTensor>): ReadonlyArray<NamedTe
   tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(t.data) }))
 
 /** Mean squared error of the engine's predictions on a split, in scaled units. */
-export const splitLoss = (engine: TrainEngine, split: Split): Effect.Effect<number | null, EngineError> =>
+export const splitLoss = (
+  engine: TrainEngine,
+  split: Split,
+  lookback: number,
+  features: number,
+  outputs: number
+): Effect.Effect<number | null, EngineError> =>
   split.n === 0
     ? Effect.succeed(null)
-    : Effect.map(engine.predict(split.x, split.n), (pred) => {
+    : Effect.map(predictSplit(split, lookback, features, outputs, engine.predict), (pred) => {
       let sum = 0
       for (let i = 0; i < pred.length; i++) {
         const d = pred[i]! - split.y[i]!
@@ -109,9 +117,9 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       for (let b = state.batch_in_epoch; b < batches; b++) {
         const from = b * batchSize
         const size = Math.min(batchSize, train.n - from)
+        train.gather(order, from, size, xBuf)
         for (let i = 0; i < size; i++) {
           const src = order[from + i]!
-          xBuf.set(train.x.subarray(src * stride, (src + 1) * stride), i * stride)
           yBuf.set(train.y.subarray(src * outputs, (src + 1) * outputs), i * outputs)
         }
         const batch = { x: xBuf.subarray(0, size * stride), y: yBuf.subarray(0, size * outputs), size }
@@ -157,7 +165,7 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
       }
 
       const trainSeconds = trainingSeconds()
-      const valLoss = yield* splitLoss(engine, val)
+      const valLoss = yield* splitLoss(engine, val, lookback, features, outputs)
       const trainLoss = state.epoch_loss_count > 0 ? state.epoch_loss_sum / state.epoch_loss_count : Number.NaN
       const { improved, next } = epochEnd(cfg, state, epoch, { train: trainLoss, val: valLoss })
       const samplesPerSec = trainSeconds > 0 ? samplesTimed / trainSeconds : 0
@@ -196,7 +204,11 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
           const weights = (yield* engine.getState).weights
           // gradients on the first training batch (in file order): a fixed probe, no update
           const probeSize = Math.min(batchSize, train.n)
-          const probe = { x: train.x.subarray(0, probeSize * stride), y: train.y.subarray(0, probeSize * outputs), size: probeSize }
+          const probe = {
+            x: windowsX(train, lookback, features, 0, probeSize),
+            y: train.y.subarray(0, probeSize * outputs),
+            size: probeSize
+          }
           const { grads } = yield* engine.gradients(probe)
           yield* tracker.logHistograms(
             Object.fromEntries([...weights.map((w) => [w.name, w.data]), ...grads.map((g) => [`grad/${g.name}`, g.data])]),

@@ -59,7 +59,12 @@ describe("DataConfig", () => {
       stride: 1,
       split: { train: 0.7, val: 0.15, test: 0.15 },
       scaler: "standard",
-      calendar_features: { day_of_week: true, day_of_year: true }
+      calendar: {
+        day_of_week: true,
+        day_of_year: true,
+        month: false,
+        holidays: { country: null, state: null, types: ["public"], which: 8, neighbours: 1, clip_days: 14 }
+      }
     })
   })
 
@@ -83,6 +88,7 @@ describe("DataConfig", () => {
       path: "a.csv",
       target_column: "y",
       feature_columns: [],
+      future_columns: [],
       delimiter: ","
     })
   })

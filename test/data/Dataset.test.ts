@@ -3,7 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { type Blob, decodeDataset, encodeDataset, scaleTarget, unscaleTarget } from "../../src/data/Dataset.js"
 import { prepareData } from "../../src/data/prepareData.js"
-import { dataConfig, fixturesDir, salesSource } from "./helpers.js"
+import { dataConfig, fixturesDir, salesSource, splitX } from "./helpers.js"
 
 const bytes = (array: Float32Array | Float64Array | Int32Array) =>
   new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
@@ -18,15 +18,17 @@ layer(NodeContext.layer)("Dataset", (it) => {
       expect(encoded.blobs.map((b) => b.name)).toEqual([
         "series.time.json",
         "series.target.f64",
-        "train.x.f32",
+        "inputs.f32",
+        "inputs.offsets.i32",
         "train.y.f32",
         "train.start.i32",
-        "val.x.f32",
+        "train.series.i32",
         "val.y.f32",
         "val.start.i32",
-        "test.x.f32",
+        "val.series.i32",
         "test.y.f32",
-        "test.start.i32"
+        "test.start.i32",
+        "test.series.i32"
       ])
       // what a cache does: manifest through JSON text, blobs copied at odd offsets
       const manifest: unknown = JSON.parse(JSON.stringify(encoded.manifest))
@@ -42,7 +44,8 @@ layer(NodeContext.layer)("Dataset", (it) => {
       for (const name of ["train", "val", "test"] as const) {
         const [a, b] = [decoded.splits[name], dataset.splits[name]]
         expect(a.n).toBe(b.n)
-        expect(bytes(a.x)).toEqual(bytes(b.x))
+        expect(bytes(splitX(a, 7, 11))).toEqual(bytes(splitX(b, 7, 11)))
+        expect(Array.from(a.series)).toEqual(Array.from(b.series))
         expect(bytes(a.y)).toEqual(bytes(b.y))
         expect(Array.from(a.start)).toEqual(Array.from(b.start))
       }

@@ -136,15 +136,15 @@ layer(NodeContext.layer)("data errors", (it) => {
         lookback: 2
       })
       expect(error._tag).toBe("DataConfigInvalid")
-      expect(error.field).toBe("data.calendar_features")
+      expect(error.field).toBe("data.calendar")
       expect(error.message).toContain("numeric times in 'step'")
-      expect(error.fix).toContain("data.calendar_features.day_of_week")
+      expect(error.fix).toContain("data.calendar.day_of_week")
       const ok = yield* prepareData(
         dataConfig({
           source: { kind: "csv", path: "numeric-time.csv", time_column: "step", target_column: "load", delimiter: ";" },
           lookback: 2,
           split: { train: 0.5, val: 0.25, test: 0.25 },
-          calendar_features: { day_of_week: false, day_of_year: false }
+          calendar: { day_of_week: false, day_of_year: false }
         }),
         fixturesDir
       )

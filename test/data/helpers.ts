@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { fileURLToPath } from "node:url"
 import { DataConfig, type DataConfigEncoded } from "../../src/data/DataConfig.js"
+import { type Split, windowsX } from "../../src/data/views.js"
 
 /** Directory of the CSV fixtures; it plays the config file's directory in tests. */
 export const fixturesDir = fileURLToPath(new URL("../fixtures/data/", import.meta.url))
@@ -16,3 +17,7 @@ export const salesSource = {
   target_column: "units",
   feature_columns: ["temperature", "promo"]
 } as const
+
+/** Every window's inputs of a split, gathered in order into one [n, lookback, features] array. */
+export const splitX = (split: Split, lookback: number, features: number): Float32Array =>
+  windowsX(split, lookback, features, 0, split.n)

@@ -7,7 +7,7 @@ import { buildInferenceWindow, forecastRows, readInputCsv } from "../../src/data
 import { prepareData } from "../../src/data/prepareData.js"
 import type { Series } from "../../src/data/Series.js"
 import { loadSeries, shippedDatasetFile } from "../../src/data/sources.js"
-import { dataConfig, fixturesDir, salesSource } from "./helpers.js"
+import { dataConfig, fixturesDir, salesSource, splitX } from "./helpers.js"
 import { Path } from "@effect/platform"
 
 /** The first `rows` rows of a series. */
@@ -16,7 +16,8 @@ const head = (series: Series, rows: number): Series => ({
   times: series.times.slice(0, rows),
   time: series.time.slice(0, rows),
   target: { ...series.target, values: series.target.values.slice(0, rows) },
-  features: series.features.map((c) => ({ ...c, values: c.values.slice(0, rows) }))
+  features: series.features.map((c) => ({ ...c, values: c.values.slice(0, rows) })),
+  future: series.future.map((c) => ({ ...c, values: c.values.slice(0, rows) }))
 })
 
 const salesConfig = dataConfig({ source: salesSource, lookback: 7, horizon: 2 })
@@ -30,7 +31,7 @@ layer(NodeContext.layer)("inference", (it) => {
       for (const i of [0, 5, splits.test.n - 1]) {
         const t = splits.test.start[i]!
         const window = yield* buildInferenceWindow(manifest, head(series, t))
-        expect(window.x).toEqual(splits.test.x.slice(i * 7 * F, (i + 1) * 7 * F))
+        expect(window.x).toEqual(splitX(splits.test, 7, F).slice(i * 7 * F, (i + 1) * 7 * F))
         expect(window.lastTime).toBe(series.time[t - 1])
         expect(window.times).toEqual(series.time.slice(t, t + 2))
       }

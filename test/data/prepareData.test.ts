@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { unscaleTarget } from "../../src/data/Dataset.js"
 import { prepareData } from "../../src/data/prepareData.js"
-import { dataConfig, fixturesDir, salesSource } from "./helpers.js"
+import { dataConfig, fixturesDir, salesSource, splitX } from "./helpers.js"
 
 /** The fixture read by hand (no code under test): columns by name. */
 const salesColumns = (() => {
@@ -31,14 +31,17 @@ layer(NodeContext.layer)("prepareData", (it) => {
     Effect.gen(function*() {
       const { manifest } = yield* prepareData(salesConfig, fixturesDir)
       expect(manifest.rows).toEqual({ train: 84, val: 18, test: 18 })
+      const known = ["day_of_week_sin", "day_of_week_cos", "day_of_year_sin", "day_of_year_cos"]
+      expect(manifest.layout.past).toEqual(["units", "temperature", "promo"])
+      expect(manifest.layout.known).toEqual(known)
+      expect(manifest.layout.steps).toBe(2)
+      // each row: past features, then the known-future ones of the next two steps
       expect(manifest.features).toEqual([
         "units",
         "temperature",
         "promo",
-        "day_of_week_sin",
-        "day_of_week_cos",
-        "day_of_year_sin",
-        "day_of_year_cos"
+        ...known.map((name) => `${name}[+1]`),
+        ...known.map((name) => `${name}[+2]`)
       ])
       expect(manifest.target).toBe("units")
       expect(manifest.featureColumns).toEqual(["temperature", "promo"])
@@ -61,8 +64,8 @@ layer(NodeContext.layer)("prepareData", (it) => {
       // the units trend upward, so the whole-series mean is clearly different
       expect(Math.abs(mean(units) - manifest.scaler.center[0]!)).toBeGreaterThan(5)
       // calendar features are not scaled
-      expect(manifest.scaler.center.slice(3)).toEqual([0, 0, 0, 0])
-      expect(manifest.scaler.scale.slice(3)).toEqual([1, 1, 1, 1])
+      expect(manifest.scaler.center.slice(3)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
+      expect(manifest.scaler.scale.slice(3)).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
     }))
 
   it.effect("fits minmax on train rows, and none leaves values raw", () =>
@@ -84,15 +87,16 @@ layer(NodeContext.layer)("prepareData", (it) => {
       const { manifest, splits } = yield* prepareData(salesConfig, fixturesDir)
       const [c, s] = [manifest.scaler.center, manifest.scaler.scale]
       const raw = [units, temperature, promo]
-      const F = 7
+      const F = 11
       for (const split of [splits.train, splits.val, splits.test]) {
-        expect(split.x.length).toBe(split.n * 7 * F)
+        const x = splitX(split, 7, F)
+        expect(x.length).toBe(split.n * 7 * F)
         expect(split.y.length).toBe(split.n * 2)
         for (let i = 0; i < split.n; i++) {
           const t = split.start[i]!
           for (let j = 0; j < 7; j++) {
             for (let f = 0; f < 3; f++) {
-              expect(split.x[(i * 7 + j) * F + f]).toBe(Math.fround((raw[f]![t - 7 + j]! - c[f]!) / s[f]!))
+              expect(x[(i * 7 + j) * F + f]).toBe(Math.fround((raw[f]![t - 7 + j]! - c[f]!) / s[f]!))
             }
           }
           for (let k = 0; k < 2; k++) expect(split.y[i * 2 + k]).toBe(Math.fround((units[t + k]! - c[0]!) / s[0]!))
@@ -107,20 +111,22 @@ layer(NodeContext.layer)("prepareData", (it) => {
       expect(splits.test.start.at(-1)).toBe(118)
     }))
 
-  it.effect("encodes calendar features as sin/cos of the row's date", () =>
+  it.effect("encodes the calendar of the next `horizon` dates as sin/cos on each row", () =>
     Effect.gen(function*() {
       const { splits } = yield* prepareData(salesConfig, fixturesDir)
-      const F = 7
-      const at = (j: number, f: number) => splits.train.x[j * F + f] // window 0 starts at row 7: j = row
-      // row 0 is 2021-01-01, a Friday (day 5), day 0 of a 365-day year
-      expect(at(0, 3)).toBe(Math.fround(Math.sin((2 * Math.PI * 5) / 7)))
-      expect(at(0, 4)).toBe(Math.fround(Math.cos((2 * Math.PI * 5) / 7)))
-      expect(at(0, 5)).toBe(0)
-      expect(at(0, 6)).toBe(1)
-      // row 2 is a Sunday (day 0)
-      expect(at(2, 3)).toBe(0)
-      expect(at(2, 4)).toBe(1)
-      expect(at(6, 5)).toBe(Math.fround(Math.sin((2 * Math.PI * 6) / 365)))
+      const F = 11
+      const x = splitX(splits.train, 7, F)
+      const at = (j: number, f: number) => x[j * F + f] // window 0 starts at row 7: j = row
+      // row 0 is 2021-01-01 (a Friday); its +1 block is row 1 (Saturday, day 6, day 1 of 365)
+      expect(at(0, 3)).toBe(Math.fround(Math.sin((2 * Math.PI * 6) / 7)))
+      expect(at(0, 4)).toBe(Math.fround(Math.cos((2 * Math.PI * 6) / 7)))
+      expect(at(0, 5)).toBe(Math.fround(Math.sin((2 * Math.PI * 1) / 365)))
+      // its +2 block is row 2, a Sunday (day 0)
+      expect(at(0, 7)).toBe(0)
+      expect(at(0, 8)).toBe(1)
+      // the window's last row (row 6) carries the calendar of its two targets, rows 7 and 8
+      expect(at(6, 5)).toBe(Math.fround(Math.sin((2 * Math.PI * 7) / 365)))
+      expect(at(6, 9)).toBe(Math.fround(Math.sin((2 * Math.PI * 8) / 365)))
     }))
 
   it.effect("drops calendar features when they are off and honours stride", () =>
@@ -128,10 +134,18 @@ layer(NodeContext.layer)("prepareData", (it) => {
       const cfg = dataConfig({
         ...salesConfig,
         stride: 3,
-        calendar_features: { day_of_week: false, day_of_year: true }
+        calendar: { day_of_week: false, day_of_year: true }
       })
       const { manifest, splits } = yield* prepareData(cfg, fixturesDir)
-      expect(manifest.features).toEqual(["units", "temperature", "promo", "day_of_year_sin", "day_of_year_cos"])
+      expect(manifest.features).toEqual([
+        "units",
+        "temperature",
+        "promo",
+        "day_of_year_sin[+1]",
+        "day_of_year_cos[+1]",
+        "day_of_year_sin[+2]",
+        "day_of_year_cos[+2]"
+      ])
       expect(Array.from(splits.train.start.slice(0, 4))).toEqual([7, 10, 13, 16])
       expect(splits.train.n).toBe(Math.floor((82 - 7) / 3) + 1)
       expect(Array.from(splits.val.start)).toEqual([84, 87, 90, 93, 96, 99])
@@ -159,6 +173,6 @@ layer(NodeContext.layer)("prepareData", (it) => {
       const c = yield* prepareData(synthetic(2), fixturesDir)
       expect(a.manifest.fingerprint).toBe(b.manifest.fingerprint)
       expect(a.manifest.fingerprint).not.toBe(c.manifest.fingerprint)
-      expect(a.splits.train.x).toEqual(b.splits.train.x)
+      expect(a.inputs.rows).toEqual(b.inputs.rows)
     }))
 })

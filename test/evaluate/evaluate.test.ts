@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { TrainConfig } from "../../src/config/TrainConfig.js"
+import { CalendarConfig } from "../../src/data/DataConfig.js"
 import type { Dataset, Split } from "../../src/data/Dataset.js"
+import { makeLayout } from "../../src/data/layout.js"
+import { makeSplit, type WindowInputs } from "../../src/data/views.js"
 import { evaluate, splitForecasts } from "../../src/evaluate/evaluate.js"
 
 /** target[t] = 100 + t, so every index read shows in the value; the target is scaled as (v − 50) / 2. */
@@ -13,8 +16,11 @@ const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Data
     source: "test",
     features: ["value"],
     target: "value",
+    layout: makeLayout(["value"], [], horizon),
     featureColumns: [],
-    calendar: { day_of_week: false, day_of_year: false },
+    futureColumns: [],
+    calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
+    holidays: [],
     lookback: 1,
     horizon,
     stride: 1,
@@ -25,16 +31,20 @@ const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Data
     timeKind: "none"
   },
   series: { time: Array.from({ length: rows }, (_, t) => `t${t}`), target },
+  inputs,
   splits: { train: splitAt([], horizon), ...splits }
 })
 
+/** One input feature whose row r holds r + 1, so a window's one input (row start − 1) holds its start row. */
+const inputs: WindowInputs = {
+  rows: Float32Array.from({ length: rows }, (_, r) => r + 1),
+  features: 1,
+  offsets: Int32Array.of(0, rows)
+}
+
 /** Windows whose first target step is each of `starts`; each window's one input holds its start row. */
-const splitAt = (starts: ReadonlyArray<number>, horizon: number): Split => ({
-  n: starts.length,
-  x: Float32Array.from(starts),
-  y: new Float32Array(starts.length * horizon),
-  start: Int32Array.from(starts)
-})
+const splitAt = (starts: ReadonlyArray<number>, horizon: number): Split =>
+  makeSplit(inputs, 1, new Float32Array(starts.length * horizon), Int32Array.from(starts), new Int32Array(starts.length))
 
 /** Scaled model outputs that unscale to `values`. */
 const scaled = (values: ReadonlyArray<number>) => Float32Array.from(values, (v) => (v - 50) / 2)

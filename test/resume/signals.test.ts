@@ -136,7 +136,7 @@ describe("emergency save at the reference size (2 layers, hidden 64, lookback 60
         "data:",
         "  source: { kind: csv, path: series.csv, time_column: date, target_column: load, feature_columns: [temp] }",
         "  lookback: 60",
-        "  calendar_features: { day_of_week: true, day_of_year: false }",
+        "  calendar: { day_of_week: true, day_of_year: false }",
         "model: { layers: 2, hidden_size: 64 }",
         "train: { epochs: 20, batch_size: 64 }",
         "runtime: { threads: 1 }",
