@@ -199,6 +199,7 @@ export const tensorBoardSpec = (
     return {
       name: "tensorboard",
       remote: false,
+      appendOnly: true,
       accepts: ["params", "metrics", "histograms", "text"],
       open: Effect.gen(function*() {
         const now = (yield* Clock.currentTimeMillis) / 1000

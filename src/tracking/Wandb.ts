@@ -192,7 +192,7 @@ export const wandbSpec = (
       }
     })
 
-    return Option.some<SinkSpec>({ name: "wandb", remote: true, accepts: ["params", "metrics"], open })
+    return Option.some<SinkSpec>({ name: "wandb", remote: true, appendOnly: true, accepts: ["params", "metrics"], open })
   })
 
 /** Logs to Weights & Biases when WANDB_API_KEY is set; otherwise warns once and records nothing. */

@@ -43,6 +43,7 @@ export const fetchJson = (backend: string, what: string, request: JsonRequest): 
       const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")
       return new TrackerError({
         backend,
+        retriable: true,
         reason: timedOut
           ? `${what}: no answer from ${new URL(request.url).origin} within ${request.timeoutMs / 1000}s`
           : `${what}: cannot reach ${new URL(request.url).origin} (${describe(cause)})`
@@ -54,7 +55,13 @@ export const fetchJson = (backend: string, what: string, request: JsonRequest): 
 export const ensureOk = (backend: string, what: string) => (response: JsonResponse): Effect.Effect<JsonResponse, TrackerError> =>
   response.status >= 200 && response.status < 300
     ? Effect.succeed(response)
-    : Effect.fail(new TrackerError({ backend, reason: `${what}: HTTP ${response.status} ${response.text.slice(0, 300)}` }))
+    : Effect.fail(
+      new TrackerError({
+        backend,
+        reason: `${what}: HTTP ${response.status} ${response.text.slice(0, 300)}`,
+        retriable: response.status >= 500 || response.status === 429 || response.status === 408
+      })
+    )
 
 /** Decode a response body with a Schema; a mismatch is a TrackerError. */
 export const decodeBody = <A, I>(backend: string, what: string, schema: Schema.Schema<A, I>) => (response: JsonResponse): Effect.Effect<A, TrackerError> =>

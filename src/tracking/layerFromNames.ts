@@ -1,4 +1,4 @@
-import type { FileSystem, Path } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import { consoleSpec } from "./Console.js"
 import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
@@ -6,6 +6,7 @@ import { jsonlSpec } from "./Jsonl.js"
 import { makeMemory, type MemoryTracker } from "./Memory.js"
 import { type MlflowOptions, mlflowSpec } from "./Mlflow.js"
 import type { SinkSpec } from "./Sink.js"
+import { memorySpool, openSpool } from "./Spool.js"
 import { type TensorBoardOptions, tensorBoardSpec } from "./TensorBoard.js"
 import type { RunInfo, Tracker } from "./Tracker.js"
 import { type WandbOptions, wandbSpec } from "./Wandb.js"
@@ -23,6 +24,8 @@ export interface TrackingOptions extends FanOutOptions {
   readonly wandb?: WandbOptions
   /** Where the `memory` backend records (tests); a fresh one otherwise. */
   readonly memory?: MemoryTracker
+  /** Bound of each remote backend's spool under the run directory. Default 64 MiB. */
+  readonly spoolMaxBytes?: number
 }
 
 const specOf = (
@@ -47,8 +50,10 @@ const specOf = (
 }
 
 /**
- * One Tracker over the named backends (duplicates ignored). Remote ones (mlflow, wandb) run behind
- * bounded queues on their own fibers; `failures` summarises each backend; closing the scope
+ * One Tracker over the named backends (duplicates ignored). A run with a directory always writes
+ * its own `metrics.jsonl` whatever the config names: plots, the report and `runs ls` read it.
+ * Remote ones (mlflow, wandb) run behind bounded queues on their own fibers, each with a spool
+ * under `<runDir>/tracking/spool/`; `failures` summarises each backend; closing the scope
  * finalizes every backend with the run's status.
  */
 export const layerFromNames = (
@@ -57,10 +62,20 @@ export const layerFromNames = (
   options: TrackingOptions = {}
 ): Layer.Layer<Tracker, never, FileSystem.FileSystem | Path.Path> =>
   Layer.unwrapEffect(
-    Effect.map(
-      Effect.forEach([...new Set(names)], (name) => specOf(name, info, options)),
-      (specs) => layerFromSpecs(specs.flat(), options)
-    )
+    Effect.gen(function*() {
+      const context = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+      const wanted = info.runDir === "" ? names : ["jsonl" as const, ...names]
+      const specs = yield* Effect.forEach([...new Set(wanted)], (name) => specOf(name, info, options))
+      const maxBytes = options.spoolMaxBytes ?? 64 * 1024 * 1024
+      const spoolFor = options.spoolFor ?? ((backend: string) =>
+        info.runDir === ""
+          ? Effect.succeed(memorySpool(backend, 100_000))
+          : openSpool(info.runDir, backend, maxBytes).pipe(
+            Effect.orElseSucceed(() => memorySpool(backend, 100_000)),
+            Effect.provide(context)
+          ))
+      return layerFromSpecs(specs.flat(), { ...options, spoolFor })
+    })
   )
 
 /** Builds a run's Tracker layer from the config's backend names; tests swap it to add an in-memory backend. */

@@ -129,7 +129,7 @@ describe("layerWandb", () => {
       const url = yield* unusedUrl
       const tracker = yield* Effect.scoped(
         Effect.zipRight(training, Tracker).pipe(
-          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: url, openRetries: 0 }))
+          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: url }))
         )
       ).pipe(env({ WANDB_API_KEY: "k" }))
       const failures = yield* tracker.failures
@@ -142,10 +142,10 @@ describe("layerWandb", () => {
       const server = yield* loopbackServer(() => ({ status: 200, body: { errors: [{ message: "permission denied" }] } }))
       const tracker = yield* Effect.scoped(
         Effect.zipRight(training, Tracker).pipe(
-          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: server.url, openRetries: 0 }))
+          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: server.url }))
         )
       ).pipe(env({ WANDB_API_KEY: "k" }))
-      expect(yield* tracker.failures).toEqual(["wandb: 1 failure(s), first: upsertBucket: permission denied"])
+      expect(yield* tracker.failures).toEqual(["wandb: 1 failure(s), first: upsertBucket: permission denied; 6 point(s) dropped"])
       expect(server.requests.every((r) => r.path === "/graphql")).toBe(true)
     }).pipe(Effect.provide(NodeContext.layer)))
 })
