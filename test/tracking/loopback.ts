@@ -23,6 +23,8 @@ export interface Loopback {
   readonly stop: Effect.Effect<void>
   /** Listen again on the same port. */
   readonly start: Effect.Effect<void>
+  /** From now on, accept requests and never answer them (a stuck server). */
+  readonly hang: Effect.Effect<void>
 }
 
 const isJson = (req: IncomingMessage): boolean => (req.headers["content-type"] ?? "").includes("json")
@@ -44,6 +46,7 @@ export const loopbackServer = (handle: (request: Received) => Reply): Effect.Eff
   Effect.acquireRelease(
     Effect.gen(function*() {
       const requests: Array<Received> = []
+      const state = { hanging: false }
       const server = createServer((req, res) => {
         const chunks: Array<Buffer> = []
         req.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -60,21 +63,24 @@ export const loopbackServer = (handle: (request: Received) => Reply): Effect.Eff
             raw
           }
           requests.push(received)
-          const reply = handle(received)
+          const reply = state.hanging ? "hang" : handle(received)
           if (reply === "hang") return
           res.writeHead(reply.status, { "content-type": "application/json" })
           res.end(JSON.stringify(reply.body))
         })
       })
       const port = yield* listen(server, 0)
-      return { server, port, requests }
+      return { server, port, requests, state }
     }),
     ({ server }) => close(server)
-  ).pipe(Effect.map(({ port, requests, server }) => ({
+  ).pipe(Effect.map(({ port, requests, server, state }) => ({
     url: `http://127.0.0.1:${port}`,
     requests,
     stop: close(server),
-    start: Effect.asVoid(listen(server, port))
+    start: Effect.asVoid(listen(server, port)),
+    hang: Effect.sync(() => {
+      state.hanging = true
+    })
   })))
 
 /** A URL on which nothing listens: a port that was just free. */
