@@ -91,7 +91,7 @@ export const makeFanOut = (
   const capacity = Math.max(2, options.queueCapacity ?? 16_384)
   const notices: Notices = {
     note: options.notices?.note ?? ((line) => Effect.logWarning(line)),
-    activity: options.notices?.activity ?? (() => undefined)
+    activity: options.notices?.activity ?? (() => Effect.void)
   }
   const retryMs = Math.max(1, options.retryMs ?? 500)
   return Effect.acquireRelease(
@@ -109,6 +109,8 @@ export const makeFanOut = (
     ({ lanes, scope }, exit) =>
       Effect.gen(function*() {
         const status = statusFromExit(exit)
+        // the run's body (and its emergency checkpoint) is done once trackers are finalized
+        yield* notices.activity("closing the trackers")
         const timeoutMs = status === "interrupted"
           ? options.interruptedCloseTimeoutMs ?? 2000
           : options.closeTimeoutMs ?? 15_000
@@ -122,6 +124,7 @@ export const makeFanOut = (
         }
         const failures = summarise(lanes)
         if (failures.length > 0) yield* notices.note(`tracking problems:\n  ${failures.join("\n  ")}`)
+        yield* notices.activity("finishing the run (checkpoint and tracking are done)")
       })
   ).pipe(Effect.map(({ lanes }): TrackerService => {
     const submit = (make: (time: number) => Call): Effect.Effect<void> =>

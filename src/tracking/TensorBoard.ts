@@ -318,7 +318,10 @@ export const tensorBoardSpec = (
             case "text":
               return put("session", summaryEvent(wall, call.step, [textValue(call.tag, call.text)]))
             case "params":
-              return put("session", summaryEvent(wall, 0, [textValue("params", paramsMarkdown(call.params))]))
+              // a resumed run keeps its first attempt's params text, as it keeps its session start
+              return info.resumed
+                ? Effect.void
+                : put("session", summaryEvent(wall, 0, [textValue("params", paramsMarkdown(call.params))]))
           }
         }
 

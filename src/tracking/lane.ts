@@ -27,7 +27,7 @@ export const newStats = (): Stats => ({ failed: 0, first: undefined, dropped: 0,
 export interface Notices {
   readonly note: (line: string) => Effect.Effect<void>
   /** What the process is busy with now (a second Ctrl-C prints it); null when nothing in particular. */
-  readonly activity: (text: string | null) => void
+  readonly activity: (text: string | null) => Effect.Effect<void>
 }
 
 /** One backend as the fan-out drives it. */

@@ -252,7 +252,7 @@ export const remoteLane = (spec: SinkSpec, scope: Scope.Scope, options: RemoteOp
         yield* offer({ _tag: "close", status, done })
         const held = pending + spooledPoints(yield* spool.entries.pipe(Effect.orElseSucceed(() => [])))
         if (held > 0) {
-          notices.activity(`sending ${held} tracking point(s) to ${spec.name} (at most ${timeoutMs / 1000} s)`)
+          yield* notices.activity(`sending ${held} tracking point(s) to ${spec.name} (at most ${timeoutMs / 1000} s)`)
           if (status === "interrupted") yield* notices.note(`tracking: waiting for ${spec.name} to take ${held} point(s) (at most ${timeoutMs / 1000} s)…`)
         }
         // finalizers run uninterruptibly; the wait must be interruptible for the timeout to win
@@ -271,7 +271,7 @@ export const remoteLane = (spec: SinkSpec, scope: Scope.Scope, options: RemoteOp
               `kept in ${spool.file}, sent on --resume or by \`pipeline runs sync\``
           )
         }
-        notices.activity(null)
+        yield* notices.activity("closing the trackers")
       })
 
     return {

@@ -166,7 +166,7 @@ describe("MLflow delivery", () => {
           deliveries,
           notices: {
             note: (line) => Effect.sync(() => void notes.push(line)),
-            activity: (text) => void activities.push(text)
+            activity: (text) => Effect.sync(() => void activities.push(text))
           }
         })
       ))
