@@ -39,6 +39,20 @@ const expected = (from: number, to: number): ReadonlyArray<string> => {
   return points
 }
 
+/** Polls until `check` holds (the server got what was sent), at most 20 s. */
+const untilDelivered = (check: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000 && !safe(check); i++) yield* Effect.sleep("20 millis")
+  })
+
+const safe = (check: () => boolean): boolean => {
+  try {
+    return check()
+  } catch {
+    return false
+  }
+}
+
 const sorted = (points: ReadonlyArray<string>) => [...points].sort()
 
 describe("MLflow delivery", () => {
@@ -152,13 +166,15 @@ describe("MLflow delivery", () => {
       const notes: Array<string> = []
       const activities: Array<string | null> = []
       const deliveries: DeliveryLog = {}
+      let reached = false
       const fiber = yield* Effect.fork(Effect.provide(
         Effect.gen(function*() {
           yield* logSteps(1, 20)
-          yield* Effect.sleep("300 millis")
+          yield* untilDelivered(() => server.onlyRun().metrics.length === 22)
           // accepts connections, never answers: the server is up but stuck
           yield* server.hang
           yield* logSteps(21, 60)
+          reached = true
           yield* Effect.never
         }),
         layerFromNames(["mlflow"], infoFor(runDir, {}), {
@@ -170,7 +186,8 @@ describe("MLflow delivery", () => {
           }
         })
       ))
-      yield* Effect.sleep("800 millis")
+      yield* untilDelivered(() => reached)
+      yield* Effect.sleep("200 millis")
       const t0 = Date.now()
       yield* Fiber.interrupt(fiber)
       const seconds = (Date.now() - t0) / 1000
