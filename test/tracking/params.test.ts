@@ -15,7 +15,7 @@ describe("config params", () => {
         const key of [
           "train.clip_norm", "train.weight_decay", "train.beta1", "train.beta2", "train.schedule.kind",
           "train.schedule.factor", "train.early_stopping.patience", "train.early_stopping.monitor",
-          "data.source.kind", "data.lookback", "eval.season", "runtime.threads", "train.engine", "seed", "tracking.trackers"
+          "data.source.kind", "data.lookback", "eval.season", "runtime.threads", "runtime.engine", "seed", "tracking.trackers"
         ]
       ) expect(params, key).toHaveProperty([key])
       expect(Object.keys(params).length).toBeGreaterThanOrEqual(40)
