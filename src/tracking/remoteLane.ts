@@ -262,13 +262,15 @@ export const remoteLane = (spec: SinkSpec, scope: Scope.Scope, options: RemoteOp
           const left = Chunk.toReadonlyArray(yield* Queue.takeAll(queue)).flatMap((job) => (job._tag === "call" ? [job.call] : []))
           if (left.length > 0) yield* toSpool([{ _tag: "calls", calls: left }])
           if (!closed && !dead) yield* toSpool([{ _tag: "close", status, time: yield* Clock.currentTimeMillis }])
-          yield* recordFailure(spec.name, stats, `did not finish within ${timeoutMs / 1000}s`, notices)
+          // counted, not announced: the line below says what it means for the points
+          stats.failed += 1
+          stats.first ??= `did not finish within ${timeoutMs / 1000}s`
         }
         stats.spooled = spooledPoints(yield* spool.entries.pipe(Effect.orElseSucceed(() => [])))
         if (stats.spooled > 0 || spool.size() > 0) {
           yield* notices.note(
             `tracking: ${spec.name}: ${stats.spooled} point(s) not delivered${closed ? "" : " and the final status not sent"}; ` +
-              `kept in ${spool.file}, sent on --resume or by \`pipeline runs sync\``
+              `kept in ${spool.file}, sent on --resume or by \`pipeline runs sync <run-dir>\``
           )
         }
         yield* notices.activity("closing the trackers")

@@ -1,10 +1,11 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { ConfigProvider, Effect, Fiber } from "effect"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type DeliveryLog, layerFromNames, type RunInfo, Tracker } from "../../src/tracking/index.js"
+import { syncRun } from "../../src/tracking/sync.js"
 import { fakeMlflow } from "./mlflowServer.js"
 
 const infoFor = (runDir: string, params: RunInfo["params"], resumed = false): RunInfo => ({
@@ -198,5 +199,41 @@ describe("MLflow delivery", () => {
       expect(held.delivered).toBe(22)
       expect(held.spooled).toBe(44)
       expect(notes).toContainEqual(expect.stringMatching(/^tracking: mlflow: 44 point\(s\) not delivered and the final status not sent; kept in .*spool\/mlflow\.jsonl/))
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("`runs sync` sends what a server never took, to a run it creates, and finishes it with the run's status", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeMlflow()
+      yield* server.stop
+      const runDir = join(tempRun(), "births", "r1")
+      mkdirSync(runDir, { recursive: true })
+      const first: DeliveryLog = {}
+      yield* Effect.provide(
+        Effect.gen(function*() {
+          yield* Effect.flatMap(Tracker, (t) => t.logParams({ "model.units": 8 }))
+          yield* logSteps(1, 30)
+        }),
+        layerFromNames(["mlflow"], infoFor(runDir, { "model.units": 8 }), {
+          mlflow: { uri: server.url, requestTimeoutMs: 500 },
+          retryMs: 50,
+          closeTimeoutMs: 1000,
+          deliveries: first
+        })
+      )
+      expect(first.mlflow).toEqual({ delivered: 0, spooled: 33, dropped: 0 })
+      yield* server.start
+      const notes: Array<string> = []
+      const synced = yield* syncRun(runDir, (line) => Effect.sync(() => void notes.push(line))).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MLFLOW_TRACKING_URI", server.url]])))
+      )
+      expect(synced.mlflow).toEqual({ delivered: 33, spooled: 0, dropped: 0 })
+      const run = server.onlyRun()
+      expect(run.status).toBe("FINISHED")
+      expect(run.tags.get("mlflow.runName")).toBe("r1")
+      expect(run.params.get("model.units")).toBe("8")
+      expect(sorted(server.points())).toEqual(sorted(expected(1, 30)))
+      expect(existsSync(join(runDir, "tracking", "spool", "mlflow.jsonl"))).toBe(false)
+      // nothing left: a second sync has nothing to do
+      expect(yield* syncRun(runDir, () => Effect.void)).toEqual({})
     }).pipe(Effect.provide(NodeContext.layer)))
 })
