@@ -13,6 +13,7 @@ import type { StageRun } from "../stages/runStage.js"
 import type { AnyStage, RunConfig } from "../stages/Stage.js"
 import type { DeliveryLog } from "../tracking/FanOut.js"
 import { TrackerLayer } from "../tracking/layerFromNames.js"
+import { uploadArtifacts } from "../tracking/mlflowArtifacts.js"
 import { configParams } from "../tracking/params.js"
 import { loggedMarks } from "../tracking/resumeMarks.js"
 import { type RunInfo, Tracker } from "../tracking/Tracker.js"
@@ -91,5 +92,13 @@ export const withinRun = <A, E, R>(
     yield* dir.writeSummary(summary)
     const report = yield* Effect.either(writeReport(dir))
     if (report._tag === "Left") yield* progress.note(`warning: the report could not be written: ${report.left.message}`)
+    if (c.tracking.trackers.includes("mlflow")) {
+      const artifacts = yield* uploadArtifacts(location.runDir)
+      yield* progress.note(
+        artifacts.problem === null
+          ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary)`
+          : `warning: mlflow artifacts not uploaded: ${artifacts.problem}`
+      )
+    }
     return { location, summary, result }
   })

@@ -64,7 +64,7 @@ export const mlflowStatus = (status: RunStatus): "FINISHED" | "FAILED" | "KILLED
 const clip = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max - 1) + "…")
 
 /** `<runDir>/tracking/mlflow.json`: the run this run directory logs to, reused on resume. */
-const StoredRun = Schema.Struct({ run_id: Schema.String, experiment_id: Schema.String, tracking_uri: Schema.String })
+export const StoredRun = Schema.Struct({ run_id: Schema.String, experiment_id: Schema.String, tracking_uri: Schema.String })
 
 const ExperimentResponse = Schema.Struct({ experiment: Schema.Struct({ experiment_id: Schema.String }) })
 const CreateExperimentResponse = Schema.Struct({ experiment_id: Schema.String })
@@ -147,7 +147,7 @@ const metricRequests = (calls: ReadonlyArray<Extract<Call, { _tag: "metrics" }>>
 export const normalizeTrackingUri = (uri: string): string => uri.trim().replace(/\/+$/, "")
 
 /** Credentials from MLFLOW_TRACKING_TOKEN (bearer) or MLFLOW_TRACKING_USERNAME/PASSWORD (basic). */
-const authHeaders = Effect.gen(function*() {
+export const authHeaders = Effect.gen(function*() {
   const headers: Record<string, string> = {}
   const token = yield* Config.option(Config.redacted("MLFLOW_TRACKING_TOKEN"))
   const user = yield* Config.option(Config.string("MLFLOW_TRACKING_USERNAME"))

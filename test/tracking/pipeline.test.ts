@@ -77,6 +77,11 @@ describe("tracking in the pipeline", () => {
         expect(points).toHaveLength(new Set(points).size)
         const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))
         expect(summary.tracking.mlflow).toMatchObject({ spooled: 0, dropped: 0 })
+        // the artifacts users look for in the MLflow UI, uploaded through the server's artifact proxy
+        for (const file of ["model/model.json", "model/weights.bin", "plots/loss.png", "report.html", "config.yaml", "eval.json", "summary.json"]) {
+          expect(run1.artifacts.has(file), file).toBe(true)
+        }
+        expect(run1.artifacts.get("summary.json")?.toString("utf8")).toBe(readFileSync(join(runDir, "summary.json"), "utf8"))
 
         if (tensorBoardPython.python === null) {
           console.warn(`TensorBoard reader: ${tensorBoardPython.reason}`)
