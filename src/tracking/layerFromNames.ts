@@ -8,7 +8,8 @@ import { type MlflowOptions, mlflowSpec } from "./Mlflow.js"
 import type { SinkSpec } from "./Sink.js"
 import { memorySpool, openSpool } from "./Spool.js"
 import { type TensorBoardOptions, tensorBoardSpec } from "./TensorBoard.js"
-import type { RunInfo, Tracker } from "./Tracker.js"
+import { type RunInfo, Tracker } from "./Tracker.js"
+import { withSystemMetrics } from "./systemMetrics.js"
 import { type WandbOptions, wandbSpec } from "./Wandb.js"
 
 /** The tracker backends a config can name. */
@@ -54,7 +55,8 @@ const specOf = (
  * its own `metrics.jsonl` whatever the config names: plots, the report and `runs ls` read it.
  * Remote ones (mlflow, wandb) run behind bounded queues on their own fibers, each with a spool
  * under `<runDir>/tracking/spool/`; `failures` summarises each backend; closing the scope
- * finalizes every backend with the run's status.
+ * finalizes every backend with the run's status. Epoch metrics get `system/rss_mb` and
+ * `system/cpu_percent`.
  */
 export const layerFromNames = (
   names: ReadonlyArray<TrackerName>,
@@ -74,7 +76,9 @@ export const layerFromNames = (
             Effect.orElseSucceed(() => memorySpool(backend, 100_000)),
             Effect.provide(context)
           ))
-      return layerFromSpecs(specs.flat(), { ...options, spoolFor })
+      const layer = layerFromSpecs(specs.flat(), { ...options, spoolFor })
+      // a run's epochs carry its memory and CPU use, as Lightning's DeviceStatsMonitor logs them
+      return info.runDir === "" ? layer : Layer.map(layer, (ctx) => Context.add(ctx, Tracker, withSystemMetrics(Context.get(ctx, Tracker))))
     })
   )
 

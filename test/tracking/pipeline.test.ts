@@ -31,6 +31,12 @@ describe("tracking in the pipeline", () => {
       const runDir = outcome.location!.runDir
       const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"kind":"epoch"'))
       expect(epochs).toHaveLength(3)
+      // each epoch carries the process's memory and CPU use
+      for (const line of epochs) {
+        const row = JSON.parse(line)
+        expect(row["system/rss_mb"]).toBeGreaterThan(10)
+        expect(row["system/cpu_percent"]).toBeGreaterThanOrEqual(0)
+      }
       expect(existsSync(join(runDir, "plots", "loss.png"))).toBe(true)
       expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("<h2>Loss per epoch</h2>")
       const entry = Option.getOrThrow(yield* readRun(runDir).pipe(Effect.provide(NodeContext.layer)))
