@@ -3,6 +3,7 @@ import { Clock, Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
 import { decodeBody, ensureOk, fetchJson, type JsonResponse } from "./http.js"
 import { type Call, type SinkSpec, toTrackerError, TrackerError } from "./Sink.js"
+import { sourceTags } from "./sourceTags.js"
 import type { RunInfo, RunStatus, Tracker } from "./Tracker.js"
 
 /** MLflow backend options. */
@@ -78,13 +79,27 @@ const userTags = (tags: ReadonlyArray<string>): ReadonlyArray<MlflowKeyValue> =>
   })
 
 /** One call's metrics in MLflow's shape; batch metrics get a `batch/` prefix (their step is the batch). */
-const metricsOf = (call: Extract<Call, { _tag: "metrics" }>): ReadonlyArray<MlflowMetric> =>
+const metricsOf = (call: MetricCall): ReadonlyArray<MlflowMetric> =>
   Object.entries(call.metrics).map(([name, value]) => ({
     key: call.kind === "batch" ? `batch/${name}` : name,
     value: Number.isFinite(value) ? value : String(value),
     timestamp: Math.round(call.time),
     step: call.step
   }))
+
+type MetricCall = Extract<Call, { _tag: "metrics" }>
+
+/**
+ * Lightning's convention for an epoch or final call: logged at the global step (the last batch
+ * step seen), with an `epoch` metric beside epoch values; per-split `count`s are not metrics.
+ */
+export const atGlobalStep = (call: MetricCall, globalStep: number): MetricCall => {
+  if (call.kind === "batch") return call
+  const metrics: Record<string, number> = {}
+  for (const [name, value] of Object.entries(call.metrics)) if (!name.endsWith("/count")) metrics[name] = value
+  if (call.kind === "epoch") metrics.epoch = call.step
+  return { ...call, metrics, step: globalStep > 0 ? globalStep : call.step }
+}
 
 /** Metrics and params of some calls in MLflow's shape (params as given, metrics in order). */
 export const toLogBatch = (calls: ReadonlyArray<Call>): LogBatch => {
@@ -121,7 +136,7 @@ export const paramsUpdate = (
  * Metric requests for a run of metric calls, each made of whole calls where possible (a call with
  * more than 1000 values spans requests), with how many calls are done once it is sent.
  */
-const metricRequests = (calls: ReadonlyArray<Extract<Call, { _tag: "metrics" }>>) => {
+const metricRequests = (calls: ReadonlyArray<MetricCall>) => {
   const out: Array<{ metrics: ReadonlyArray<MlflowMetric>; done: number }> = []
   let current: Array<MlflowMetric> = []
   calls.forEach((call, i) => {
@@ -235,6 +250,7 @@ export const mlflowSpec = (
         const tags = [
           { key: "mlflow.runName", value: info.runName },
           { key: "mlflow.source.name", value: "lstm-pipeline" },
+          ...sourceTags(),
           ...(info.configText === "" ? [] : [{ key: "mlflow.note.content", value: clip("```yaml\n" + info.configText + "\n```", 5000) }]),
           ...userTags(info.tags)
         ]
@@ -280,12 +296,14 @@ export const mlflowSpec = (
         })
       yield* sendParams(info.params)
 
+      // the last batch step logged: epoch and final values are logged at it, as Lightning does
+      let globalStep = 0
       const write = (calls: ReadonlyArray<Call>) =>
         Effect.suspend(() => {
           // calls fully sent so far: a failure reports the rest as unsent, so nothing is sent twice
           let done = 0
           let refused: TrackerError | undefined
-          let metricCalls: Array<Extract<Call, { _tag: "metrics" }>> = []
+          let metricCalls: Array<MetricCall> = []
           const sendMetrics = Effect.suspend(() => {
             const group = metricCalls
             const base = done
@@ -298,7 +316,8 @@ export const mlflowSpec = (
           return Effect.gen(function*() {
             for (const item of calls) {
               if (item._tag === "metrics") {
-                metricCalls.push(item)
+                if (item.kind === "batch") globalStep = item.step
+                metricCalls.push(atGlobalStep(item, globalStep))
                 continue
               }
               yield* sendMetrics

@@ -25,6 +25,8 @@ export interface TrackingOptions extends FanOutOptions {
   readonly wandb?: WandbOptions
   /** Where the `memory` backend records (tests); a fresh one otherwise. */
   readonly memory?: MemoryTracker
+  /** Add the process's RSS and CPU % to epoch metrics (default: true for a run with a directory). */
+  readonly systemMetrics?: boolean
   /** Bound of each remote backend's spool under the run directory. Default 64 MiB. */
   readonly spoolMaxBytes?: number
 }
@@ -78,7 +80,7 @@ export const layerFromNames = (
           ))
       const layer = layerFromSpecs(specs.flat(), { ...options, spoolFor })
       // a run's epochs carry its memory and CPU use, as Lightning's DeviceStatsMonitor logs them
-      return info.runDir === "" ? layer : Layer.map(layer, (ctx) => Context.add(ctx, Tracker, withSystemMetrics(Context.get(ctx, Tracker))))
+      return info.runDir === "" || options.systemMetrics === false ? layer : Layer.map(layer, (ctx) => Context.add(ctx, Tracker, withSystemMetrics(Context.get(ctx, Tracker))))
     })
   )
 

@@ -35,7 +35,8 @@ const expected = (from: number, to: number): ReadonlyArray<string> => {
   const points: Array<string> = []
   for (let step = from; step <= to; step++) {
     points.push(`batch/train/loss@${step}`)
-    if (step % 10 === 0) points.push(`val/loss@${step / 10}`)
+    // Lightning's convention: epoch values at the global step, with an `epoch` metric
+    if (step % 10 === 0) points.push(`val/loss@${step}`, `epoch@${step}`)
   }
   return points
 }
@@ -74,6 +75,7 @@ describe("MLflow delivery", () => {
           yield* logSteps(301, 400, 10)
         }),
         layerFromNames(["mlflow"], infoFor(runDir, { "model.units": 8 }), {
+          systemMetrics: false,
           mlflow: { uri: server.url, requestTimeoutMs: 2000 },
           retryMs: 100,
           deliveries
@@ -104,6 +106,7 @@ describe("MLflow delivery", () => {
           yield* logSteps(51, 80)
         }),
         layerFromNames(["mlflow"], infoFor(runDir, { "model.units": 8 }), {
+          systemMetrics: false,
           mlflow: { uri: server.url, requestTimeoutMs: 1000 },
           retryMs: 50,
           closeTimeoutMs: 3000,
@@ -121,6 +124,7 @@ describe("MLflow delivery", () => {
       yield* Effect.provide(
         logSteps(81, 100),
         layerFromNames(["mlflow"], infoFor(runDir, { "model.units": 8 }, true), {
+          systemMetrics: false,
           mlflow: { uri: server.url },
           retryMs: 50,
           deliveries: second
@@ -144,6 +148,7 @@ describe("MLflow delivery", () => {
       yield* Effect.provide(
         logSteps(1, 200),
         layerFromNames(["mlflow"], infoFor(runDir, {}), {
+          systemMetrics: false,
           mlflow: { uri: server.url, requestTimeoutMs: 500 },
           retryMs: 50,
           closeTimeoutMs: 1000,
@@ -179,6 +184,7 @@ describe("MLflow delivery", () => {
           yield* Effect.never
         }),
         layerFromNames(["mlflow"], infoFor(runDir, {}), {
+          systemMetrics: false,
           mlflow: { uri: server.url, requestTimeoutMs: 15_000 },
           deliveries,
           notices: {
@@ -214,6 +220,7 @@ describe("MLflow delivery", () => {
           yield* logSteps(1, 30)
         }),
         layerFromNames(["mlflow"], infoFor(runDir, { "model.units": 8 }), {
+          systemMetrics: false,
           mlflow: { uri: server.url, requestTimeoutMs: 500 },
           retryMs: 50,
           closeTimeoutMs: 1000,

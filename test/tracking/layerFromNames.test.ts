@@ -51,7 +51,7 @@ describe("layerFromNames", () => {
       expect(server.requests.map((r) => r.path)).toEqual(["/api/2.0/mlflow/experiments/get-by-name"])
       // Finalization gave up on it after closeTimeoutMs and said so.
       expect(yield* tracker!.failures).toEqual([
-        expect.stringMatching(/^mlflow: 1 failure\(s\), first: did not finish within 0\.5s; 240 point\(s\) spooled$/)
+        expect.stringMatching(/^mlflow: 1 failure\(s\), first: did not finish within 0\.5s; 280 point\(s\) spooled$/)
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 })

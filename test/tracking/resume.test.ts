@@ -70,9 +70,12 @@ describe("resume", () => {
         expect(points).toHaveLength(new Set(points).size)
         const batchSteps = run.metrics.filter((m) => m.key === "batch/train/loss").map((m) => m.step).sort((a, b) => a - b)
         expect(batchSteps).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+        // epoch values at the global step, with the epoch beside them (Lightning's convention)
         expect(run.metrics.filter((m) => m.key === "val/loss").map((m) => m.step).sort((a, b) => a - b)).toEqual(
-          Array.from({ length: 10 }, (_, i) => i + 1)
+          Array.from({ length: 10 }, (_, i) => (i + 1) * 10)
         )
+        expect(run.metrics.filter((m) => m.key === "epoch").map((m) => m.value)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1))
+        expect(run.tags.get("lstm_pipeline.version")).toMatch(/^\d+\.\d+\.\d+/)
 
         if (tensorBoardPython.python === null) {
           console.warn(`TensorBoard reader: ${tensorBoardPython.reason}`)
