@@ -14,6 +14,7 @@ import type { AnyStage, RunConfig } from "../stages/Stage.js"
 import type { DeliveryLog } from "../tracking/FanOut.js"
 import { TrackerLayer } from "../tracking/layerFromNames.js"
 import { uploadArtifacts } from "../tracking/mlflowArtifacts.js"
+import { writePlotImages } from "../tracking/tensorBoardImages.js"
 import { configParams } from "../tracking/params.js"
 import { loggedMarks } from "../tracking/resumeMarks.js"
 import { type RunInfo, Tracker } from "../tracking/Tracker.js"
@@ -92,6 +93,10 @@ export const withinRun = <A, E, R>(
     yield* dir.writeSummary(summary)
     const report = yield* Effect.either(writeReport(dir))
     if (report._tag === "Left") yield* progress.note(`warning: the report could not be written: ${report.left.message}`)
+    if (c.tracking.trackers.includes("tensorboard")) {
+      const images = yield* Effect.either(writePlotImages(location.runDir, summary.epochs_completed))
+      if (images._tag === "Left") yield* progress.note(`warning: the plots could not be added to TensorBoard: ${images.left.message}`)
+    }
     if (c.tracking.trackers.includes("mlflow")) {
       const artifacts = yield* uploadArtifacts(location.runDir)
       yield* progress.note(

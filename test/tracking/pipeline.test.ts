@@ -100,6 +100,9 @@ describe("tracking in the pipeline", () => {
         // histogram_every: 2 → epochs 2 and 4, each once
         expect(view["train"]!.tags["lstm_1/kernel"]).toEqual([2, 4])
         expect(view["validation"]!.tags["epoch_loss"]).toEqual([1, 2, 3, 4])
+        // the plots as images at the last epoch, once (the resumed run's end replaced the first run's)
+        expect(view["train"]!.tags["plots/loss"]).toEqual([4])
+        expect(view["train"]!.tags["plots/forecast"]).toEqual([4])
         expect(view["."]!.hparams.session_end_status).toBe(1)
         expect(view["."]!.hparams.experiment_hparams).toContain("train.clip_norm")
       }).pipe(Effect.provide(NodeContext.layer))
