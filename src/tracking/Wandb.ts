@@ -155,7 +155,8 @@ export const wandbSpec = (
             if (call._tag !== "metrics") continue
             const finite = (v: number) => (Number.isFinite(v) ? v : null)
             if (call.kind === "final") {
-              for (const [k, v] of Object.entries(call.metrics)) summary[k] = finite(v)
+              // per-split window counts are bookkeeping, not metrics
+              for (const [k, v] of Object.entries(call.metrics)) if (!k.endsWith("/count")) summary[k] = finite(v)
               summaryChanged = true
               continue
             }
