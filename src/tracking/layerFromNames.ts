@@ -1,10 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Context, Effect, Layer, Option } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import { consoleSpec } from "./Console.js"
 import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
 import { jsonlSpec } from "./Jsonl.js"
 import { makeMemory, type MemoryTracker } from "./Memory.js"
 import { type MlflowOptions, mlflowSpec } from "./Mlflow.js"
+import { fileStoreRoot, mlflowFileStoreSpec } from "./MlflowFileStore.js"
 import type { SinkSpec } from "./Sink.js"
 import { memorySpool, openSpool } from "./Spool.js"
 import { type TensorBoardOptions, tensorBoardSpec } from "./TensorBoard.js"
@@ -44,7 +45,12 @@ const specOf = (
     case "tensorboard":
       return Effect.map(tensorBoardSpec(info, options.tensorboard), (spec) => [spec])
     case "mlflow":
-      return Effect.map(mlflowSpec(info, options.mlflow), (spec) => [spec])
+      return Effect.gen(function*() {
+        const env = yield* Config.option(Config.string("MLFLOW_TRACKING_URI")).pipe(Effect.orElseSucceed(Option.none))
+        const root = fileStoreRoot(options.mlflow?.uri ?? Option.getOrElse(env, () => "http:"))
+        // `file:./mlruns` or a path: MLflow's own file layout, no server needed
+        return [root === undefined ? yield* mlflowSpec(info, options.mlflow) : yield* mlflowFileStoreSpec(info, root)]
+      })
     case "wandb":
       return Effect.map(wandbSpec(info, options.wandb), Option.toArray)
     case "memory":
