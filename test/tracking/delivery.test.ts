@@ -41,10 +41,14 @@ const expected = (from: number, to: number): ReadonlyArray<string> => {
   return points
 }
 
-/** Polls until `check` holds (the server got what was sent), at most 20 s. */
+/** Polls until `check` holds (the server got what was sent); fails after 20 s. */
 const untilDelivered = (check: () => boolean) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 1000 && !safe(check); i++) yield* Effect.sleep("20 millis")
+    for (let i = 0; i < 1000; i++) {
+      if (safe(check)) return
+      yield* Effect.sleep("20 millis")
+    }
+    return yield* Effect.dieMessage("timed out waiting for the server")
   })
 
 const safe = (check: () => boolean): boolean => {
@@ -176,7 +180,8 @@ describe("MLflow delivery", () => {
       const fiber = yield* Effect.fork(Effect.provide(
         Effect.gen(function*() {
           yield* logSteps(1, 20)
-          yield* untilDelivered(() => server.onlyRun().metrics.length === 22)
+          // 20 batch values, 2 epoch values and the `epoch` metric beside each
+          yield* untilDelivered(() => server.onlyRun().metrics.length === 24)
           // accepts connections, never answers: the server is up but stuck
           yield* server.hang
           yield* logSteps(21, 60)
