@@ -45,6 +45,11 @@ const report = (outcome: RunOutcome) =>
       const cached = Object.values(s.stages).every((stage) => stage.cached)
       yield* Console.log(`\nrun ${s.experiment}/${s.run}: ${s.status}${cached ? " (every stage from cache)" : ""}`)
       if (s.best_epoch !== null) yield* Console.log(`best epoch ${s.best_epoch} of ${s.epochs_completed}${s.stopped_early ? " (stopped early)" : ""}`)
+      const tracking = Object.entries(s.tracking ?? {}).filter(([name]) => name !== "memory")
+      if (tracking.length > 0) {
+        const parts = tracking.map(([name, d]) => `${name} ${d.delivered} delivered, ${d.spooled} spooled, ${d.dropped} dropped`)
+        yield* Console.log(`tracking points: ${parts.join(" · ")}`)
+      }
     }
     if (outcome.evaluation !== null) yield* Console.log(metricsTable(outcome.evaluation))
     if (outcome.location !== null) yield* Console.log(`run directory: ${outcome.location.runDir}`)

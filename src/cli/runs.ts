@@ -1,6 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { compareRuns, listRuns, readRun, renderComparison, renderRunList, RunsError } from "../runs/index.js"
+import { syncRun } from "../tracking/sync.js"
 
 const experiment = Options.text("experiment").pipe(
   Options.withDescription("Only runs of this experiment (runs/<experiment>/)"),
@@ -48,8 +49,20 @@ const compareCommand = Command.make(
     })
 ).pipe(Command.withDescription("Compare runs side by side: hyperparameters that differ and metrics"))
 
+/** `pipeline runs sync <run-dir>`: send what MLflow / W&B did not take during the run, and finish the remote run. */
+const syncCommand = Command.make(
+  "sync",
+  { runDir: Args.directory({ name: "run-dir", exists: "yes" }).pipe(Args.withDescription("The run directory to sync")) },
+  (args) =>
+    Effect.gen(function*() {
+      const delivered = yield* syncRun(args.runDir, (line) => Console.error(line))
+      const lines = Object.entries(delivered).map(([name, d]) => `${name}: ${d.delivered} point(s) delivered, ${d.spooled} still spooled, ${d.dropped} dropped`)
+      yield* Console.log(lines.length === 0 ? "nothing to sync: every point was delivered" : lines.join("\n"))
+    })
+).pipe(Command.withDescription("Send the points a tracking server missed (tracking/spool/) and set the remote run's final status"))
+
 /** `pipeline runs`: inspect the runs on disk. */
 export const runsCommand = Command.make("runs").pipe(
-  Command.withDescription("List and compare runs"),
-  Command.withSubcommands([lsCommand, compareCommand])
+  Command.withDescription("List, compare and sync runs"),
+  Command.withSubcommands([lsCommand, compareCommand, syncCommand])
 )

@@ -11,10 +11,15 @@ import * as RunDirectory from "../rundir/RunDirectory.js"
 import { Signals } from "../signals/Signals.js"
 import type { StageRun } from "../stages/runStage.js"
 import type { AnyStage, RunConfig } from "../stages/Stage.js"
+import type { DeliveryLog } from "../tracking/FanOut.js"
 import { TrackerLayer } from "../tracking/layerFromNames.js"
+import { uploadArtifacts } from "../tracking/mlflowArtifacts.js"
+import { writePlotImages } from "../tracking/tensorBoardImages.js"
+import { configParams } from "../tracking/params.js"
+import { loggedMarks } from "../tracking/resumeMarks.js"
 import { type RunInfo, Tracker } from "../tracking/Tracker.js"
 import type { RunRequest } from "./request.js"
-import { buildSummary, hyperparameters } from "./summary.js"
+import { buildSummary } from "./summary.js"
 
 const statusOf = (exit: Exit.Exit<unknown, unknown>): RunStatus =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failed"
@@ -48,6 +53,8 @@ export const withinRun = <A, E, R>(
     const location = resume !== null ? yield* resumeRunDir(c, resume) : yield* claimRunDir(c, runs.get("load-config")?.hash ?? "")
     const dir = yield* RunDirectory.make(location)
     const checkpoints = yield* openCheckpoints(c, dir)
+    // read before the resume trims metrics.jsonl: servers and event files keep what earlier attempts logged
+    const resumeMarks = resume === null ? undefined : loggedMarks(Option.getOrElse(yield* dir.readText(RunFiles.metrics), () => ""))
     const point = yield* prepareResume(c, summaryParts(runs, all).data?.fingerprint ?? "", checkpoints, dir)
     yield* progress.note(`run directory: ${location.runDir}`)
     yield* signals.setResumeCommand(resumeCommand(req.configFile, req.overrides, location.runName))
@@ -56,15 +63,21 @@ export const withinRun = <A, E, R>(
       experiment: location.experiment,
       runName: location.runName,
       runDir: location.runDir,
-      params: hyperparameters(c),
+      params: configParams(c),
       configText: renderConfig(config.loaded, false),
       tags: c.tags,
       resumed: location.existing
     }
-    const trackers = (yield* TrackerLayer)(c.tracking.trackers, info, { tensorboard: { histogramEvery: c.tracking.histogram_every } })
+    const deliveries: DeliveryLog = {}
+    const trackers = (yield* TrackerLayer)(c.tracking.trackers, info, {
+      tensorboard: { histogramEvery: c.tracking.histogram_every },
+      ...(resumeMarks === undefined ? {} : { resumeMarks }),
+      deliveries,
+      notices: { note: (line) => progress.note(line), activity: signals.setActivity }
+    })
     const summaryOf = (status: RunStatus) =>
       Effect.map(Clock.currentTimeMillis, (finishedAt) =>
-        buildSummary({ config: c, configFile: path.resolve(req.configFile), location, startedAt, finishedAt, status, stages: runs, parts: summaryParts(runs, all) }))
+        buildSummary({ config: c, configFile: path.resolve(req.configFile), location, startedAt, finishedAt, status, stages: runs, parts: summaryParts(runs, all), tracking: deliveries }))
     const result = yield* Effect.zipRight(Effect.flatMap(Tracker, (t) => t.logParams(info.params)), stages).pipe(
       Effect.provide(trackers),
       Effect.provideService(ActiveRun, Option.some({ dir, checkpoints, resume: point })),
@@ -80,5 +93,17 @@ export const withinRun = <A, E, R>(
     yield* dir.writeSummary(summary)
     const report = yield* Effect.either(writeReport(dir))
     if (report._tag === "Left") yield* progress.note(`warning: the report could not be written: ${report.left.message}`)
+    if (c.tracking.trackers.includes("tensorboard")) {
+      const images = yield* Effect.either(writePlotImages(location.runDir, summary.epochs_completed))
+      if (images._tag === "Left") yield* progress.note(`warning: the plots could not be added to TensorBoard: ${images.left.message}`)
+    }
+    if (c.tracking.trackers.includes("mlflow")) {
+      const artifacts = yield* uploadArtifacts(location.runDir)
+      yield* progress.note(
+        artifacts.problem === null
+          ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary)`
+          : `warning: mlflow artifacts not uploaded: ${artifacts.problem}`
+      )
+    }
     return { location, summary, result }
   })

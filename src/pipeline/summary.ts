@@ -54,6 +54,8 @@ export interface SummaryBase {
   readonly stages: StageRuns
   /** What the satisfied stages' outputs say (`Stage.summarize`), merged. */
   readonly parts: SummaryPart
+  /** Per tracker backend, what became of its points (filled when the trackers close). */
+  readonly tracking?: RunSummary["tracking"]
 }
 
 /** Assemble the summary of a finished (or failed) run. */
@@ -86,6 +88,7 @@ export const buildSummary = (input: SummaryBase): RunSummary => {
     peak_rss_mb: peakRssMb(),
     hparams: hyperparameters(input.config),
     stages,
-    versions: packageVersions()
+    versions: packageVersions(),
+    tracking: { ...input.tracking }
   }
 }

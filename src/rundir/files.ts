@@ -79,7 +79,14 @@ export const RunSummary = Schema.Struct({
     key: Schema.String,
     value: Schema.Struct({ cached: Schema.Boolean, seconds: Schema.Number, key: Schema.String })
   }),
-  versions: Schema.Record({ key: Schema.String, value: Schema.String })
+  versions: Schema.Record({ key: Schema.String, value: Schema.String }),
+  /** Per tracker backend: points delivered, spooled (sent on resume or `runs sync`) and dropped. */
+  tracking: Schema.optional(
+    Schema.Record({
+      key: Schema.String,
+      value: Schema.Struct({ delivered: Schema.Number, spooled: Schema.Number, dropped: Schema.Number })
+    })
+  )
 })
 export type RunSummary = typeof RunSummary.Type
 

@@ -8,6 +8,8 @@ export interface SignalsService {
   readonly first: Effect.Effect<Option.Option<InterruptSignal>>
   /** Set once the run directory is known: the command that continues this run. */
   readonly setResumeCommand: (command: string) => Effect.Effect<void>
+  /** What the process is busy with once the checkpoint is written (a second signal prints it); null: the checkpoint. */
+  readonly setActivity: (text: string | null) => Effect.Effect<void>
   /** What to print when the program ends interrupted. */
   readonly interruptedMessage: Effect.Effect<string>
 }
@@ -15,11 +17,13 @@ export interface SignalsService {
 interface SignalState {
   first: Option.Option<InterruptSignal>
   resumeCommand: string
+  activity: string | null
 }
 
 const serviceOf = (state: SignalState): SignalsService => ({
   first: Effect.sync(() => state.first),
   setResumeCommand: (command) => Effect.sync(() => void (state.resumeCommand = command)),
+  setActivity: (text) => Effect.sync(() => void (state.activity = text)),
   interruptedMessage: Effect.sync(() =>
     state.resumeCommand === "" ? "interrupted.\n" : `interrupted. To continue this run: ${state.resumeCommand}\n`
   )
@@ -32,7 +36,7 @@ const onSignal = (state: SignalState, signal: InterruptSignal) => () => {
     return
   }
   // our listener stays installed, so a second Ctrl-C cannot kill the process while it saves or flushes
-  process.stderr.write(`${signal} again: still writing the checkpoint, please wait (kill -9 loses only work since the last checkpoint)\n`)
+  process.stderr.write(`${signal} again: ${state.activity ?? "still writing the checkpoint"}, please wait (kill -9 loses only work since the last checkpoint)\n`)
 }
 
 /**
@@ -40,12 +44,12 @@ const onSignal = (state: SignalState, signal: InterruptSignal) => () => {
  * for SIGINT/SIGTERM for as long as its scope lasts (the CLI entry point provides it).
  */
 export class Signals extends Context.Reference<Signals>()("lstm-pipeline/Signals", {
-  defaultValue: (): SignalsService => serviceOf({ first: Option.none(), resumeCommand: "" })
+  defaultValue: (): SignalsService => serviceOf({ first: Option.none(), resumeCommand: "", activity: null })
 }) {
   static readonly layer: Layer.Layer<Signals> = Layer.scoped(
     Signals,
     Effect.gen(function*() {
-      const state: SignalState = { first: Option.none(), resumeCommand: "" }
+      const state: SignalState = { first: Option.none(), resumeCommand: "", activity: null }
       const listeners = { SIGINT: onSignal(state, "SIGINT"), SIGTERM: onSignal(state, "SIGTERM") }
       yield* Effect.acquireRelease(
         Effect.sync(() => {

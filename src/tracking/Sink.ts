@@ -4,7 +4,11 @@ import type { Metrics, Params, RunStatus } from "./Tracker.js"
 /** A backend could not record something; the fan-out counts it and training goes on. */
 export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerError", {
   backend: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** The server may take it later (unreachable, timed out, 5xx, 429): the calls are spooled, not given up. */
+  retriable: Schema.optional(Schema.Boolean),
+  /** How many of the calls passed to `write`, counted from the end, were not delivered (default: all). */
+  unsent: Schema.optional(Schema.Number)
 }) {
   override get message(): string {
     return `${this.backend}: ${this.reason}`
@@ -47,8 +51,27 @@ export interface SinkSpec {
   readonly remote: boolean
   /** Call kinds this backend records; others are not queued for it. */
   readonly accepts: ReadonlyArray<Call["_tag"]>
+  /**
+   * True when what it recorded before a resume stays there (a server, event files): on resume it
+   * is not sent again the steps an earlier attempt already logged (see `FanOutOptions.resumeMarks`).
+   */
+  readonly appendOnly?: boolean
   /** Resources opened here live until the tracker is finalized. */
   readonly open: Effect.Effect<Sink, TrackerError, Scope.Scope>
+}
+
+/** Metric values, histograms and texts a call carries: what "points delivered / spooled / dropped" count. */
+export const pointsOf = (call: Call): number => {
+  switch (call._tag) {
+    case "params":
+      return 0
+    case "metrics":
+      return Object.keys(call.metrics).length
+    case "histograms":
+      return Object.keys(call.values).length
+    case "text":
+      return 1
+  }
 }
 
 /** Wrap any thrown or rejected value as a TrackerError of `backend`. */

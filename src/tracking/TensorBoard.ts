@@ -81,6 +81,15 @@ let fileCounter = 0
 const eventFileName = (wallTimeSecs: number): string =>
   `events.out.tfevents.${Math.floor(wallTimeSecs)}.${hostname()}.${process.pid}.${fileCounter++}`
 
+/**
+ * The session end lives in a file of its own, so that a resumed run can replace it: TensorBoard's
+ * loaders keep the first session end they read, and event files can only be appended to.
+ */
+const sessionEndSuffix = ".session-end"
+
+const sessionEndFileName = (wallTimeSecs: number): string =>
+  `events.out.tfevents.${Math.floor(wallTimeSecs)}.${hostname()}${sessionEndSuffix}`
+
 type Write =
   | { readonly _tag: "record"; readonly run: TensorBoardRun; readonly bytes: Uint8Array }
   | { readonly _tag: "flush"; readonly done: Deferred.Deferred<void, TrackerError> }
@@ -199,9 +208,18 @@ export const tensorBoardSpec = (
     return {
       name: "tensorboard",
       remote: false,
+      appendOnly: true,
       accepts: ["params", "metrics", "histograms", "text"],
       open: Effect.gen(function*() {
         const now = (yield* Clock.currentTimeMillis) / 1000
+        const removeSessionEnds = Effect.gen(function*() {
+          if (!(yield* fs.exists(root))) return
+          for (const name of yield* fs.readDirectory(root)) {
+            if (name.endsWith(sessionEndSuffix)) yield* fs.remove(path.join(root, name), { force: true })
+          }
+        }).pipe(Effect.mapError(fail))
+        // a resumed run is running again: the end of an earlier attempt no longer holds
+        if (info.resumed) yield* removeSessionEnds
         const dirs: Record<TensorBoardRun, string> = {
           session: root,
           train: path.join(root, "train"),
@@ -300,7 +318,10 @@ export const tensorBoardSpec = (
             case "text":
               return put("session", summaryEvent(wall, call.step, [textValue(call.tag, call.text)]))
             case "params":
-              return put("session", summaryEvent(wall, 0, [textValue("params", paramsMarkdown(call.params))]))
+              // a resumed run keeps its first attempt's params text, as it keeps its session start
+              return info.resumed
+                ? Effect.void
+                : put("session", summaryEvent(wall, 0, [textValue("params", paramsMarkdown(call.params))]))
           }
         }
 
@@ -309,9 +330,18 @@ export const tensorBoardSpec = (
           flush,
           close: (status) =>
             Effect.gen(function*() {
-              const end = (yield* Clock.currentTimeMillis) / 1000
-              yield* put("session", summaryEvent(end, 0, [sessionEndValue(status, end)]))
               yield* flush
+              // an interrupted run has not ended: `--resume` continues it, and its end is written then
+              if (status === "interrupted") return
+              const end = (yield* Clock.currentTimeMillis) / 1000
+              const bytes = new Uint8Array([
+                ...event(end, 0, { case: "fileVersion", value: "brain.Event:2" }),
+                ...summaryEvent(end, 0, [sessionEndValue(status, end)])
+              ])
+              const temp = path.join(root, `.session-end-${process.pid}.tmp`)
+              yield* removeSessionEnds
+              yield* fs.writeFile(temp, bytes).pipe(Effect.mapError(fail))
+              yield* fs.rename(temp, path.join(root, sessionEndFileName(end))).pipe(Effect.mapError(fail))
             })
         }
       })

@@ -155,7 +155,8 @@ export const wandbSpec = (
             if (call._tag !== "metrics") continue
             const finite = (v: number) => (Number.isFinite(v) ? v : null)
             if (call.kind === "final") {
-              for (const [k, v] of Object.entries(call.metrics)) summary[k] = finite(v)
+              // per-split window counts are bookkeeping, not metrics
+              for (const [k, v] of Object.entries(call.metrics)) if (!k.endsWith("/count")) summary[k] = finite(v)
               summaryChanged = true
               continue
             }
@@ -192,7 +193,7 @@ export const wandbSpec = (
       }
     })
 
-    return Option.some<SinkSpec>({ name: "wandb", remote: true, accepts: ["params", "metrics"], open })
+    return Option.some<SinkSpec>({ name: "wandb", remote: true, appendOnly: true, accepts: ["params", "metrics"], open })
   })
 
 /** Logs to Weights & Biases when WANDB_API_KEY is set; otherwise warns once and records nothing. */

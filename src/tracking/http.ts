@@ -43,6 +43,7 @@ export const fetchJson = (backend: string, what: string, request: JsonRequest): 
       const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")
       return new TrackerError({
         backend,
+        retriable: true,
         reason: timedOut
           ? `${what}: no answer from ${new URL(request.url).origin} within ${request.timeoutMs / 1000}s`
           : `${what}: cannot reach ${new URL(request.url).origin} (${describe(cause)})`
@@ -50,11 +51,38 @@ export const fetchJson = (backend: string, what: string, request: JsonRequest): 
     }
   })
 
+/** PUT raw bytes (an artifact upload), bounded by `timeoutMs`; the same errors as `fetchJson`. */
+export const putBytes = (
+  backend: string,
+  what: string,
+  request: { readonly url: string; readonly headers?: Readonly<Record<string, string>>; readonly body: Uint8Array; readonly timeoutMs: number }
+): Effect.Effect<JsonResponse, TrackerError> =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const response = await fetch(request.url, {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream", ...request.headers },
+        body: request.body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(request.timeoutMs)])
+      })
+      const text = await response.text()
+      return { status: response.status, json: undefined, text }
+    },
+    catch: (cause) =>
+      new TrackerError({ backend, retriable: true, reason: `${what}: cannot reach ${new URL(request.url).origin} (${describe(cause)})` })
+  })
+
 /** Fail unless the status is 2xx; the error quotes the start of the body. */
 export const ensureOk = (backend: string, what: string) => (response: JsonResponse): Effect.Effect<JsonResponse, TrackerError> =>
   response.status >= 200 && response.status < 300
     ? Effect.succeed(response)
-    : Effect.fail(new TrackerError({ backend, reason: `${what}: HTTP ${response.status} ${response.text.slice(0, 300)}` }))
+    : Effect.fail(
+      new TrackerError({
+        backend,
+        reason: `${what}: HTTP ${response.status} ${response.text.slice(0, 300)}`,
+        retriable: response.status >= 500 || response.status === 429 || response.status === 408
+      })
+    )
 
 /** Decode a response body with a Schema; a mismatch is a TrackerError. */
 export const decodeBody = <A, I>(backend: string, what: string, schema: Schema.Schema<A, I>) => (response: JsonResponse): Effect.Effect<A, TrackerError> =>

@@ -1,7 +1,7 @@
 /** Run tracking: the Tracker tag, its backends, and the fan-out over them. */
 export * from "./Tracker.js"
 export { layerConsole, formatMetric } from "./Console.js"
-export { type FanOutOptions, layerFromSpecs, makeFanOut } from "./FanOut.js"
+export { type DeliveryLog, type FanOutOptions, layerFromSpecs, makeFanOut, type ResumeMarks } from "./FanOut.js"
 export { layerJsonl } from "./Jsonl.js"
 export { layerFromNames, type TrackerName, trackerNames, type TrackingOptions } from "./layerFromNames.js"
 export { layerMemory, makeMemory, type MemoryRecord, type MemoryTracker } from "./Memory.js"

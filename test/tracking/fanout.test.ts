@@ -107,15 +107,17 @@ describe("fan-out", () => {
         layer
       )
       const total = Date.now() - started
-      expect(elapsed).toBeLessThan(1000)
+      // the backend never answers: one wait on it would never end, so a generous bound (a loaded
+      // machine) still tells waiting from not waiting
+      expect(elapsed).toBeLessThan(10_000)
       // Closing waits at most closeTimeoutMs for the stuck backend.
-      expect(total).toBeLessThan(3000)
+      expect(total).toBeLessThan(15_000)
       // The memory backend saw everything; the stuck one got one call, then its queue overflowed.
       expect(mem.metrics("batch").length).toBe(2000)
       expect(mem.record.status).toBe("success")
       expect(failures.length).toBe(1)
-      expect(failures[0]).toMatch(/^hanging: \d+ call\(s\) dropped \(queue full\)$/)
-      const dropped = Number(failures[0]!.match(/(\d+) call/)![1])
+      expect(failures[0]).toMatch(/^hanging: \d+ point\(s\) dropped$/)
+      const dropped = Number(failures[0]!.match(/(\d+) point/)![1])
       // Every call was either taken by the stuck worker, dropped, or still queued (at most 16).
       const queued = 2000 - written.length - dropped
       expect(written.length).toBeGreaterThanOrEqual(1)
@@ -137,7 +139,7 @@ describe("fan-out", () => {
         })
       )
       expect(yield* tracker.failures).toEqual([
-        "hanging: 1 failure(s), first: did not finish within 0.2s; 2 call(s) not sent"
+        "hanging: 1 failure(s), first: did not finish within 0.2s; 2 point(s) spooled"
       ])
       expect(mem.record.status).toBe("success")
     }))
@@ -173,9 +175,10 @@ describe("fan-out", () => {
           yield* Effect.sleep("50 millis")
           return yield* tracker.failures
         }),
-        layerFromSpecs([unreachable, mem.spec], { closeTimeoutMs: 1000, openRetries: 0 })
+        layerFromSpecs([unreachable, mem.spec], { closeTimeoutMs: 1000 })
       )
-      expect(result).toEqual(["remote: 1 failure(s), first: cannot reach http://127.0.0.1:9"])
+      // not retriable: nothing is spooled for a backend that can never take it
+      expect(result).toEqual(["remote: 1 failure(s), first: cannot reach http://127.0.0.1:9; 1 point(s) dropped"])
       expect(mem.record.status).toBe("success")
     }))
 })

@@ -25,13 +25,21 @@ const infoFor = (runDir: string, overrides: Partial<RunInfo> = {}): RunInfo => (
   ...overrides
 })
 
-/** Every event of the single event file in `dir`, decoded after checking framing and both CRCs. */
+/** Every event of the event files in `dir` (in name order, as TensorBoard reads them), decoded after checking framing and both CRCs. */
 const eventsIn = (dir: string): ReadonlyArray<Event> => {
-  const files = readdirSync(dir).filter((f) => f.startsWith("events.out.tfevents."))
-  expect(files).toHaveLength(1)
-  expect(files[0]).toMatch(/^events\.out\.tfevents\.\d{10}\.[^.]+(\.[^.]+)*\.\d+\.\d+$/)
-  return readRecords(new Uint8Array(readFileSync(join(dir, files[0]!)))).map((r) => fromBinary(EventSchema, r))
+  const files = readdirSync(dir).filter((f) => f.startsWith("events.out.tfevents.")).sort()
+  expect(files.length).toBeGreaterThanOrEqual(1)
+  for (const file of files) expect(file).toMatch(/^events\.out\.tfevents\.\d{10}\.[^.]+(\.[^.]+)*(\.\d+\.\d+|\.session-end)$/)
+  return files.flatMap((file) => readRecords(new Uint8Array(readFileSync(join(dir, file)))).map((r) => fromBinary(EventSchema, r)))
 }
+
+/** The statuses of every HParams session end in `dir`. */
+const sessionEnds = (dir: string): ReadonlyArray<Status> =>
+  valuesOf(eventsIn(dir)).flatMap(({ value }) => {
+    if (value.tag !== "_hparams_/session_end_info") return []
+    const data = fromBinary(HParamsPluginDataSchema, value.metadata!.pluginData!.content).data
+    return data.case === "sessionEndInfo" ? [data.value.status] : []
+  })
 
 const valuesOf = (events: ReadonlyArray<Event>): ReadonlyArray<{ step: number; value: Summary_Value }> =>
   events.flatMap((e) => e.what.case === "summary" ? e.what.value.value.map((value) => ({ step: Number(e.step), value })) : [])
@@ -178,7 +186,7 @@ describe("layerTensorBoard", () => {
       expect(end.case === "sessionEndInfo" && end.value.status).toBe(Status.SUCCESS)
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.live("ends the HParams session as failure or unknown from the exit", () =>
+  it.live("ends the HParams session as failure from the exit, and leaves an interrupted one open", () =>
     Effect.gen(function*() {
       const failedDir = mkdtempSync(join(tmpdir(), "tb-"))
       const failed = yield* Effect.exit(
@@ -190,10 +198,24 @@ describe("layerTensorBoard", () => {
 
       const interruptedDir = mkdtempSync(join(tmpdir(), "tb-"))
       yield* Effect.exit(Effect.provide(Effect.zipRight(training, Effect.interrupt), layerTensorBoard(infoFor(interruptedDir))))
-      const end = hparamsData(eventsIn(join(interruptedDir, "tensorboard")), "_hparams_/session_end_info").data
-      expect(end.case === "sessionEndInfo" && end.value.status).toBe(Status.UNKNOWN)
+      // not ended: `--resume` continues it (TensorBoard shows a session without an end as unknown)
+      expect(sessionEnds(join(interruptedDir, "tensorboard"))).toEqual([])
       // Everything logged before the interrupt is on disk.
       expect(scalars(eventsIn(join(interruptedDir, "tensorboard", "validation")), "epoch_loss")).toHaveLength(2)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("a resumed run that succeeds ends its session SUCCESS, whether the first attempt was interrupted or failed", () =>
+    Effect.gen(function*() {
+      for (const first of [Effect.interrupt, Effect.fail(new Diverged())]) {
+        const runDir = mkdtempSync(join(tmpdir(), "tb-"))
+        yield* Effect.exit(Effect.provide(Effect.zipRight(training, first), layerTensorBoard(infoFor(runDir))))
+        yield* Effect.provide(
+          Effect.flatMap(Tracker, (t) => t.logMetrics({ "val/loss": 1 }, 3, "epoch")),
+          layerTensorBoard(infoFor(runDir, { resumed: true }))
+        )
+        // TensorBoard's loaders keep the first session end they read: there must be one only
+        expect(sessionEnds(join(runDir, "tensorboard"))).toEqual([Status.SUCCESS])
+      }
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.live("a resumed run appends new files without a second session start", () =>

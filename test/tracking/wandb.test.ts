@@ -50,7 +50,7 @@ const training = Effect.gen(function*() {
   const tracker = yield* Tracker
   for (let step = 1; step <= 3; step++) yield* tracker.logMetrics({ "train/loss": 1 / step }, step, "batch")
   yield* tracker.logMetrics({ "train/loss": 0.5, "val/loss": 0.6 }, 1, "epoch")
-  yield* tracker.logMetrics({ "test/rmse": 12.5 }, 1, "final")
+  yield* tracker.logMetrics({ "test/rmse": 12.5, "test/count": 40 }, 1, "final")
 })
 
 const historyLines = (requests: ReadonlyArray<Received>) =>
@@ -91,6 +91,7 @@ describe("layerWandb", () => {
         return files?.["wandb-summary.json"]?.content.map((c) => JSON.parse(c) as Record<string, unknown>) ?? []
       })
       expect(summaries.at(-1)).toMatchObject({ "test/rmse": 12.5, "val/loss": 0.6 })
+      expect(summaries.at(-1)).not.toHaveProperty(["test/count"])
       expect(bodyOf(streams.at(-1)!)).toEqual({ complete: true, exitcode: 0 })
       expect(JSON.parse(readFileSync(join(runDir, "tracking", "wandb.json"), "utf8"))).toEqual({
         run_id: variables.name,
@@ -129,7 +130,7 @@ describe("layerWandb", () => {
       const url = yield* unusedUrl
       const tracker = yield* Effect.scoped(
         Effect.zipRight(training, Tracker).pipe(
-          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: url, openRetries: 0 }))
+          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: url }))
         )
       ).pipe(env({ WANDB_API_KEY: "k" }))
       const failures = yield* tracker.failures
@@ -142,10 +143,10 @@ describe("layerWandb", () => {
       const server = yield* loopbackServer(() => ({ status: 200, body: { errors: [{ message: "permission denied" }] } }))
       const tracker = yield* Effect.scoped(
         Effect.zipRight(training, Tracker).pipe(
-          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: server.url, openRetries: 0 }))
+          Effect.provide(layerWandb(infoFor(mkdtempSync(join(tmpdir(), "wandb-"))), { baseUrl: server.url }))
         )
       ).pipe(env({ WANDB_API_KEY: "k" }))
-      expect(yield* tracker.failures).toEqual(["wandb: 1 failure(s), first: upsertBucket: permission denied"])
+      expect(yield* tracker.failures).toEqual(["wandb: 1 failure(s), first: upsertBucket: permission denied; 7 point(s) dropped"])
       expect(server.requests.every((r) => r.path === "/graphql")).toBe(true)
     }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -1,0 +1,88 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Config, Effect, Option, Schema } from "effect"
+import { decodeBody, ensureOk, fetchJson, putBytes } from "./http.js"
+import { authHeaders, normalizeTrackingUri, StoredRun } from "./Mlflow.js"
+import { describe, type TrackerError } from "./Sink.js"
+
+/** What a run uploads as MLflow artifacts, relative to the run directory; folders are uploaded whole. */
+export const runArtifacts = ["model", "plots", "report.html", "config.yaml", "eval.json", "summary.json"] as const
+
+const RunInfoResponse = Schema.Struct({ run: Schema.Struct({ info: Schema.Struct({ artifact_uri: Schema.String }) }) })
+
+/** Files under `root` (a file or a folder), as paths relative to `base`, in a stable order. */
+const filesUnder = (base: string, root: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const out: Array<string> = []
+    const visit = (relative: string): Effect.Effect<void, unknown> =>
+      Effect.gen(function*() {
+        const info = yield* fs.stat(path.join(base, relative))
+        if (info.type === "File") {
+          out.push(relative)
+          return
+        }
+        if (info.type !== "Directory") return
+        const names = [...(yield* fs.readDirectory(path.join(base, relative)))].sort()
+        for (const name of names) yield* visit(path.join(relative, name))
+      })
+    if (yield* fs.exists(path.join(base, root))) yield* visit(root)
+    return out
+  })
+
+/**
+ * Upload the run's exported model, plots, report, config, eval and summary to the MLflow run in
+ * `tracking/mlflow.json`, through the tracking server's artifact proxy
+ * (`PUT /api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`). Checkpoints
+ * are added with `checkpoints`. Returns the uploaded paths, or why nothing could be uploaded;
+ * it never fails the run.
+ */
+export const uploadArtifacts = Effect.fn("Tracking.uploadArtifacts")(function*(
+  runDir: string,
+  options: { readonly uri?: string; readonly checkpoints?: boolean; readonly requestTimeoutMs?: number } = {}
+) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const stored = yield* fs.readFileString(path.join(runDir, "tracking", "mlflow.json")).pipe(
+    Effect.map((text) => Schema.decodeUnknownOption(Schema.parseJson(StoredRun))(text)),
+    Effect.orElseSucceed(() => Option.none())
+  )
+  if (Option.isNone(stored)) return { uploaded: [] as ReadonlyArray<string>, problem: "no MLflow run recorded in tracking/mlflow.json" }
+  const envUri = yield* Config.option(Config.string("MLFLOW_TRACKING_URI")).pipe(Effect.orElseSucceed(Option.none))
+  const uri = normalizeTrackingUri(options.uri ?? Option.getOrElse(envUri, () => stored.value.tracking_uri))
+  const headers = yield* authHeaders
+  const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const upload = Effect.gen(function*() {
+    const runId = encodeURIComponent(stored.value.run_id)
+    const info = yield* fetchJson("mlflow", "runs/get", { method: "GET", url: `${uri}/api/2.0/mlflow/runs/get?run_id=${runId}`, headers, timeoutMs }).pipe(
+      Effect.flatMap(ensureOk("mlflow", "runs/get")),
+      Effect.flatMap(decodeBody("mlflow", "runs/get", RunInfoResponse))
+    )
+    const artifactUri = info.run.info.artifact_uri
+    const proxied = /^mlflow-artifacts:(\/\/[^/]*)?\/(.*)$/.exec(artifactUri)
+    if (proxied === null) {
+      return {
+        uploaded: [] as ReadonlyArray<string>,
+        problem: `the run's artifact store is ${artifactUri}, which the server does not proxy: start \`mlflow server\` with --serve-artifacts`
+      }
+    }
+    const prefix = proxied[2]!.replace(/\/+$/, "")
+    const roots = [...runArtifacts, ...(options.checkpoints === true ? ["checkpoints"] : [])]
+    const files = (yield* Effect.forEach(roots, (root) => filesUnder(runDir, root).pipe(Effect.orElseSucceed(() => [])))).flat()
+    const uploaded: Array<string> = []
+    for (const file of files) {
+      const relative = file.split(path.sep).join("/")
+      const body = yield* fs.readFile(path.join(runDir, file)).pipe(Effect.orElseSucceed(() => undefined))
+      if (body === undefined) continue
+      const target = `${uri}/api/2.0/mlflow-artifacts/artifacts/${prefix}/${relative.split("/").map(encodeURIComponent).join("/")}`
+      yield* putBytes("mlflow", `artifact ${relative}`, { url: target, headers, body, timeoutMs }).pipe(
+        Effect.flatMap(ensureOk("mlflow", `artifact ${relative}`))
+      )
+      uploaded.push(relative)
+    }
+    return { uploaded: uploaded as ReadonlyArray<string>, problem: null }
+  })
+  return yield* upload.pipe(
+    Effect.catchAll((error: TrackerError) => Effect.succeed({ uploaded: [] as ReadonlyArray<string>, problem: describe(error) }))
+  )
+})

@@ -1,0 +1,110 @@
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import type { Override } from "../../src/config/loadConfig.js"
+import { layerSilent } from "../../src/progress/Progress.js"
+import { readRun } from "../../src/runs/index.js"
+import { runPipeline } from "../../src/pipeline/Pipeline.js"
+import { layerFromNames, TrackerLayer, type TrackingOptions } from "../../src/tracking/layerFromNames.js"
+import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { fakeMlflow } from "./mlflowServer.js"
+import { readWithTensorBoard, tensorBoardPython } from "./tbReader.js"
+
+const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
+
+/** The tiny pipeline in-process, with the config's trackers and these backend options. */
+const run = (overrides: ReadonlyArray<Override>, options: TrackingOptions = {}) =>
+  runPipeline({ configFile: fixture("tiny.yaml"), overrides, force: false, forceStages: [], dryRun: false, only: null }).pipe(
+    Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
+    Effect.provideService(TrackerLayer, (names, info, own) => layerFromNames(names, info, { ...own, ...options }))
+  )
+
+const duplicates = (steps: ReadonlyArray<number>) => steps.filter((s, i) => steps.indexOf(s) !== i)
+
+describe("tracking in the pipeline", () => {
+  it.effect("without the jsonl tracker the run still has its history: loss plot, report curve, `runs ls` val loss", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const outcome = yield* run([outputDir(out), set("tracking.trackers", "[tensorboard]")])
+      const runDir = outcome.location!.runDir
+      const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"kind":"epoch"'))
+      expect(epochs).toHaveLength(3)
+      // each epoch carries the process's memory and CPU use
+      for (const line of epochs) {
+        const row = JSON.parse(line)
+        expect(row["system/rss_mb"]).toBeGreaterThan(10)
+        expect(row["system/cpu_percent"]).toBeGreaterThanOrEqual(0)
+      }
+      expect(existsSync(join(runDir, "plots", "loss.png"))).toBe(true)
+      expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("<h2>Loss per epoch</h2>")
+      const entry = Option.getOrThrow(yield* readRun(runDir).pipe(Effect.provide(NodeContext.layer)))
+      expect(entry.metrics["val.loss"]).toBeGreaterThan(0)
+      // summary.json says what each backend took
+      const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))
+      expect(Object.keys(summary.tracking).sort()).toEqual(["jsonl", "tensorboard"])
+      expect(summary.tracking.jsonl.delivered).toBeGreaterThan(0)
+      expect(summary.tracking.tensorboard).toMatchObject({ spooled: 0, dropped: 0 })
+    }))
+
+  it.scopedLive(
+    "resumed from an older checkpoint with a changed param: the whole config is logged, every step once in MLflow and TensorBoard",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* fakeMlflow()
+        const out = tempDir()
+        const base = [outputDir(out), set("run_name", "r"), set("tracking.trackers", "[tensorboard, mlflow]")]
+        const mlflow = { mlflow: { uri: server.url } }
+        const first = yield* run(base, mlflow)
+        const runDir = first.location!.runDir
+        const run1 = server.onlyRun()
+        expect(run1.params.get("train.clip_norm")).toBe("1")
+        expect(run1.params.get("train.early_stopping.patience")).toBe("8")
+        expect(run1.params.size).toBeGreaterThanOrEqual(40)
+        const firstPoints = server.points().length
+
+        // from the checkpoint of epoch 1, with one more epoch: epochs 2 and 3 are trained again
+        // named by the epoch it continues with: epoch-0002 holds the state after epoch 1
+        const epoch1 = readdirSync(join(runDir, "checkpoints")).find((n) => n.startsWith("epoch-0002"))
+        expect(epoch1).toBeDefined()
+        yield* run([
+          ...base,
+          set("checkpoint.resume", join(runDir, "checkpoints", epoch1!)),
+          set("checkpoint.allow_config_change", "[train.epochs]"),
+          set("train.epochs", "4")
+        ], mlflow)
+        expect(server.runs.size).toBe(1)
+        expect(run1.status).toBe("FINISHED")
+        expect(run1.params.get("train.epochs")).toBe("3")
+        expect(run1.tags.get("changed.train.epochs")).toBe("3 → 4")
+        const points = server.points()
+        expect(points.length).toBeGreaterThan(firstPoints)
+        expect(points).toHaveLength(new Set(points).size)
+        const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))
+        expect(summary.tracking.mlflow).toMatchObject({ spooled: 0, dropped: 0 })
+        // the artifacts users look for in the MLflow UI, uploaded through the server's artifact proxy
+        for (const file of ["model/model.json", "model/weights.bin", "plots/loss.png", "report.html", "config.yaml", "eval.json", "summary.json"]) {
+          expect(run1.artifacts.has(file), file).toBe(true)
+        }
+        expect(run1.artifacts.get("summary.json")?.toString("utf8")).toBe(readFileSync(join(runDir, "summary.json"), "utf8"))
+
+        if (tensorBoardPython.python === null) {
+          console.warn(`TensorBoard reader: ${tensorBoardPython.reason}`)
+          return
+        }
+        const view = readWithTensorBoard(join(runDir, "tensorboard"))
+        for (const [run, { tags }] of Object.entries(view)) {
+          for (const [tag, steps] of Object.entries(tags)) expect(duplicates(steps), `${run} ${tag}`).toEqual([])
+        }
+        // histogram_every: 2 → epochs 2 and 4, each once
+        expect(view["train"]!.tags["lstm_1/kernel"]).toEqual([2, 4])
+        expect(view["validation"]!.tags["epoch_loss"]).toEqual([1, 2, 3, 4])
+        // the plots as images at the last epoch, once (the resumed run's end replaced the first run's)
+        expect(view["train"]!.tags["plots/loss"]).toEqual([4])
+        expect(view["train"]!.tags["plots/forecast"]).toEqual([4])
+        expect(view["."]!.hparams.session_end_status).toBe(1)
+        expect(view["."]!.hparams.experiment_hparams).toContain("train.clip_norm")
+      }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
