@@ -81,7 +81,9 @@ export interface StageCacheService {
     key: string,
     parts: CacheKeyParts,
     files: ReadonlyArray<DirFile>,
-    meta?: unknown
+    meta?: unknown,
+    /** Replace an intact entry of the same key (a forced run: what it produced is what downstream keys on). */
+    replace?: boolean
   ) => Effect.Effect<CacheEntry, AtomicWriteError>
   /** Why the stage's cached output cannot be used for these inputs (empty when it can). */
   readonly explain: (stage: string, parts: CacheKeyParts) => Effect.Effect<Staleness>
@@ -191,7 +193,8 @@ export const make: (root: string) => Effect.Effect<StageCacheService, never, Fil
     key: string,
     parts: CacheKeyParts,
     files: ReadonlyArray<DirFile>,
-    meta?: unknown
+    meta?: unknown,
+    replace = false
   ): Effect.Effect<CacheEntry, AtomicWriteError> =>
     Effect.gen(function*() {
       if (keyOf(parts) !== key || parts.stage !== stage) {
@@ -203,7 +206,7 @@ export const make: (root: string) => Effect.Effect<StageCacheService, never, Fil
       const plainParts = toPlain(parts)
       const written = yield* writeDirAtomic(dir, files, {
         meta: { stage, key, parts: plainParts, ...(meta === undefined ? {} : { meta: toPlain(meta) }) },
-        ifExists: "keepIntact"
+        ifExists: replace ? "replace" : "keepIntact"
       })
       yield* writeFileAtomic(path.join(stageDir(stage), "last.json"), JSON.stringify({ key, parts: plainParts }, null, 2) + "\n")
       const entry = toEntry(stage, key, written)

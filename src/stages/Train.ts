@@ -181,7 +181,7 @@ const TrainedMeta = Schema.Struct({
  */
 export const Train: Stage<TrainedModel, { readonly data: typeof PrepareData }> = {
   name: "train",
-  version: 2,
+  version: 3,
   needs: { data: PrepareData },
   inRun: true,
   alwaysRuns: ({ loaded }) => loaded.config.checkpoint.resume !== null,

@@ -79,7 +79,7 @@ export const runStage = Effect.fn("Stage.run")(function*(stage: AnyStage, runs: 
   yield* progress.note(`▶ ${stage.name.padEnd(12)} running  (${reasons.join("; ")})`)
   const output = yield* stage.run(input, config)
   const encoded = stage.encode(output)
-  const entry = yield* cache.store(stage.name, key, parts, encoded.files, encoded.meta)
+  const entry = yield* cache.store(stage.name, key, parts, encoded.files, encoded.meta, mode === "force")
   const seconds = elapsed()
   yield* progress.note(`✓ ${stage.name.padEnd(12)} done     ${key.slice(0, 10)}  ${ms(seconds)}`)
   return yield* finish({ output, hash: entry.outputHash, key, cached: false, seconds, reasons })

@@ -174,3 +174,21 @@ describe("StageCache", () => {
         expect(Exit.isFailure(exit) && exit.cause._tag === "Die").toBe(true)
       })))
 })
+
+describe("StageCache forced stores", () => {
+  it.scoped("keep the first intact entry by default, and replace it when the stage was forced", () =>
+    withCache((cache) =>
+      Effect.gen(function*() {
+        const key = keyOf(prepare)
+        const first = yield* cache.store("prepare-data", key, prepare, dataset)
+        const other = [{ name: "train.bin", data: new Uint8Array(16) }]
+        const kept = yield* cache.store("prepare-data", key, prepare, other)
+        expect(kept.outputHash).toBe(first.outputHash)
+        const replaced = yield* cache.store("prepare-data", key, prepare, other, undefined, true)
+        expect(replaced.outputHash).not.toBe(first.outputHash)
+        const hit = yield* cache.lookup("prepare-data", key)
+        expect(Option.map(hit, (e) => e.outputHash)).toEqual(Option.some(replaced.outputHash))
+      })
+    ))
+})
+

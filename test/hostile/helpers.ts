@@ -54,7 +54,7 @@ tracking: { trackers: [jsonl] }
 
 /** A CSV source over `file` with time column t and target y, no calendar features. */
 export const csvData = (file: string, extra = ""): string =>
-  `{ source: { kind: csv, path: ${file}, time_column: t, target_column: y${extra} }, lookback: 4, calendar_features: { day_of_week: false, day_of_year: false } }`
+  `{ source: { kind: csv, path: ${file}, time_column: t, target_column: y${extra} }, lookback: 4, calendar: { day_of_week: false, day_of_year: false } }`
 
 /** `rows` lines of `t,y` with a varying y. */
 export const numericCsv = (rows: number, header = "t,y", separator = ","): string =>
