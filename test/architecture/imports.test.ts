@@ -72,8 +72,9 @@ describe("import rules", () => {
     expect(importersOf("cli").filter((f) => f !== "bin.ts")).toEqual([])
   })
 
-  it("the engine builds on model concepts (and the seeded generator) only; the model never imports the engine or its consumers", () => {
-    expect([...(folderEdges.get("engine") ?? [])].sort()).toEqual(["model", "random"])
+  it("the engine builds on model concepts, the seeded generator and device facts only; the model never imports the engine or its consumers", () => {
+    expect([...(folderEdges.get("engine") ?? [])].sort()).toEqual(["device", "model", "random"])
+    expect([...(folderEdges.get("device") ?? [])]).toEqual([])
     const consumers = ["engine", "train", "stages", "pipeline", "resume", "evaluate", "predict", "cli"]
     expect([...(folderEdges.get("model") ?? [])].filter((f) => consumers.includes(f))).toEqual([])
   })

@@ -1,26 +1,6 @@
 /// <reference types="@webgpu/types" />
+import { type AdapterIdentity, softwareReason } from "../../device/adapterKind.js"
 import { GpuFailure } from "./errors.js"
-
-/** What identifies a WebGPU adapter (the device layer classifies it fully: src/device/adapterKind.ts). */
-export interface AdapterIdentity {
-  readonly vendor: string
-  readonly architecture: string
-  readonly device: string
-  readonly description: string
-  readonly isFallbackAdapter: boolean
-}
-
-/**
- * The engine's own safety net against training on a CPU rasterizer when a hardware GPU was
- * required: Dawn's fallback flag, a software architecture, or a known software driver's name.
- * Device selection decides first, with the full classification.
- */
-const softwareReason = (a: AdapterIdentity): string | null => {
-  if (a.isFallbackAdapter) return "a fallback (software) adapter"
-  if (/^(software|cpu)$/i.test(a.architecture)) return `a ${a.architecture} adapter`
-  if (/llvmpipe|lavapipe|swiftshader/i.test(`${a.device} ${a.description}`)) return "a software rasterizer"
-  return null
-}
 
 /** Which adapters may train: a hardware GPU only, or a software one too (asked for with --device webgpu). */
 export type AdapterPolicy = "hardware" | "any"
@@ -73,7 +53,7 @@ export const openGpu = async (policy: AdapterPolicy, workgroupBytes: number): Pr
   const identity = identify(adapter)
   const software = softwareReason(identity)
   if (policy === "hardware" && software !== null) {
-    throw new GpuFailure({ kind: "software-adapter", detail: `${identity.description || identity.device} is ${software}; pass --device webgpu to train on it anyway` })
+    throw new GpuFailure({ kind: "software-adapter", detail: `${identity.description || identity.device} is software (${software}); pass --device webgpu to train on it anyway` })
   }
   const limits = adapter.limits
   if (workgroupBytes > limits.maxComputeWorkgroupStorageSize) {
