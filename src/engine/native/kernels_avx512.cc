@@ -22,15 +22,9 @@ struct VW {
   static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
 };
 
-struct VH {
-  using T = __m256;
-  static constexpr int W = 8;
-  static T load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
-  static T set1(float x) { return _mm256_set1_ps(x); }
-  static T zero() { return _mm256_setzero_ps(); }
-  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-};
+#include "vec256.inc"
+
+using VH = V256;
 
 static constexpr int MR = 8;
 static constexpr int NVW = 2;
