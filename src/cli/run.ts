@@ -1,9 +1,8 @@
 import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
-import { loadConfig } from "../config/loadConfig.js"
 import { metricsTable } from "../evaluate/table.js"
-import { runPipeline } from "../pipeline/Pipeline.js"
+import { readRunConfig, runPipelineWith } from "../pipeline/Pipeline.js"
 import type { RunOutcome } from "../pipeline/request.js"
 import { layerFor } from "../progress/Progress.js"
 import { configArg, type ConfigOptions, configOptions, overridesOf, runOptions } from "./flags.js"
@@ -24,16 +23,10 @@ export const runWith = (
         fix: "write it as --set model.hidden_size=128"
       })
     }
+    const request = { configFile: config, overrides, force: options.force, forceStages: options.forceStage, dryRun: options.dryRun, only }
+    const resolved = yield* readRunConfig(request)
     // progress bars unless `--no-progress` or `runtime.progress: false` turn them off
-    const { config: resolved } = yield* loadConfig(config, overrides)
-    const outcome = yield* runPipeline({
-      configFile: config,
-      overrides,
-      force: options.force,
-      forceStages: options.forceStage,
-      dryRun: options.dryRun,
-      only
-    }).pipe(Effect.provide(layerFor(resolved.runtime.progress)))
+    const outcome = yield* runPipelineWith(request, resolved).pipe(Effect.provide(layerFor(resolved.loaded.config.runtime.progress)))
     yield* report(outcome)
     return outcome
   })

@@ -67,22 +67,31 @@ const runStages = (req: RunRequest, config: RunConfig) =>
     return outcomeOf(runs, run)
   })
 
-/** Run the pipeline: load config → prepare data → train → evaluate → persist, each from cache when unchanged. */
-export const runPipeline = Effect.fn("Pipeline.run")(function*(req: RunRequest) {
+/** The config of a request, read once and decoded through the schema, with the checks that need no files. */
+export const readRunConfig = Effect.fn("Pipeline.readConfig")(function*(req: RunRequest) {
   const path = yield* Path.Path
   const text = yield* readConfigText(req.configFile)
   const loaded = yield* decodeConfigText(req.configFile, text, req.overrides)
   yield* checkRuntime(req.configFile, loaded.config)
-  const config: RunConfig = {
+  return {
     source: { file: req.configFile, text, overrides: req.overrides },
     loaded,
     configDir: path.dirname(path.resolve(req.configFile))
-  }
-  const cache = StageCache.layer(path.resolve(loaded.config.output_dir, ".cache"))
+  } satisfies RunConfig
+})
+
+/** Run the pipeline on a config already read: each stage from the cache when unchanged. */
+export const runPipelineWith = Effect.fn("Pipeline.run")(function*(req: RunRequest, config: RunConfig) {
+  const path = yield* Path.Path
+  const outputDir = config.loaded.config.output_dir
+  const cache = StageCache.layer(path.resolve(outputDir, ".cache"))
   if (req.dryRun) {
     yield* detached(planRun(req, config)).pipe(Effect.provide(cache))
     return { location: null, summary: null, evaluation: null, stages: {} } satisfies RunOutcome
   }
-  yield* ensureWritableOutputDir(loaded.config.output_dir)
+  yield* ensureWritableOutputDir(outputDir)
   return yield* runStages(req, config).pipe(Effect.provide(cache))
 })
+
+/** Run the pipeline: load config → prepare data → train → evaluate → persist, each from cache when unchanged. */
+export const runPipeline = (req: RunRequest) => Effect.flatMap(readRunConfig(req), (config) => runPipelineWith(req, config))

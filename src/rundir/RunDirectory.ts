@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { parse } from "csv-parse/sync"
-import { Context, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Effect, Option, ParseResult, Schema } from "effect"
 import { writeFileAtomic } from "../fs/atomic.js"
 import type { AtomicWriteError } from "../fs/errors.js"
 import { MetricKind, MetricLine, predictionColumns, PredictionsCsv, Preprocessing, RunFiles, RunSummary } from "./files.js"
@@ -193,11 +193,3 @@ export const makeMemory = (location: RunLocation, files: Map<string, Uint8Array>
     read: (file) => Effect.sync(() => Option.fromNullable(files.get(file))),
     write: (file, data) => Effect.sync(() => void files.set(file, data))
   }, (file) => `${location.runDir}/${file}`)
-
-/** The run directory of the run in progress. */
-export class RunDirectory extends Context.Tag("lstm-pipeline/RunDirectory")<RunDirectory, RunDirectoryService>() {
-  /** The run directory at `location` on the file system. */
-  static readonly layer = (location: RunLocation) => Layer.effect(RunDirectory, make(location))
-  /** An in-memory run directory (tests). */
-  static readonly layerMemory = (location: RunLocation, files?: Map<string, Uint8Array>) => Layer.succeed(RunDirectory, makeMemory(location, files))
-}

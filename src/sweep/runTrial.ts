@@ -132,7 +132,7 @@ export const runTrial = Effect.fn("Sweep.runTrial")(function*(job: TrialJob, opt
   yield* fs.makeDirectory(path.dirname(logFile), { recursive: true }).pipe(Effect.mapError((e) => new TrialError({ trial: id, message: e.message })))
   const metricName = yield* Effect.map(store.meta(job.sweep), Option.match({ onNone: () => "val.rmse", onSome: (m) => m.metric }))
 
-  const summaryEnding = successfulSummary(`${runDir}/summary.json`)
+  const summaryEnding = successfulSummary(runDir)
 
   const attempt = Effect.gen(function*() {
     // a run that finished while its worker died before saying so: take its summary
@@ -150,7 +150,7 @@ export const runTrial = Effect.fn("Sweep.runTrial")(function*(job: TrialJob, opt
       let epochs = 0
       const follower = yield* Effect.fork(Effect.repeat(
         Effect.gen(function*() {
-          const values = yield* epochValues(`${runDir}/metrics.jsonl`, job.asha?.metric ?? "val_loss")
+          const values = yield* epochValues(runDir, job.asha?.metric ?? "val_loss")
           for (const { epoch, value } of values) {
             if (epoch <= epochs) continue
             epochs = epoch
@@ -170,7 +170,7 @@ export const runTrial = Effect.fn("Sweep.runTrial")(function*(job: TrialJob, opt
       // a last look: epochs written just before the exit
       yield* Effect.sleep(Duration.millis(10))
       yield* Fiber.interrupt(follower)
-      const values = yield* epochValues(`${runDir}/metrics.jsonl`, job.asha?.metric ?? "val_loss")
+      const values = yield* epochValues(runDir, job.asha?.metric ?? "val_loss")
       epochs = Math.max(epochs, values.at(-1)?.epoch ?? 0)
       if (end.code === 0) {
         const finished = yield* summaryEnding

@@ -7,16 +7,9 @@ import { join } from "node:path"
 import { type DeliveryLog, layerFromNames, type RunInfo, Tracker } from "../../src/tracking/index.js"
 import { syncRun } from "../../src/tracking/sync.js"
 import { fakeMlflow } from "./mlflowServer.js"
+import { runInfo } from "./runInfo.js"
 
-const infoFor = (runDir: string, params: RunInfo["params"], resumed = false): RunInfo => ({
-  experiment: "births",
-  runName: "r1",
-  runDir,
-  params,
-  configText: "",
-  tags: [],
-  resumed
-})
+const infoFor = (runDir: string, params: RunInfo["params"], resumed = false): RunInfo => runInfo(runDir, { params, resumed })
 
 const tempRun = () => mkdtempSync(join(tmpdir(), "delivery-"))
 

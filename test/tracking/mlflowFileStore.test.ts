@@ -6,10 +6,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileStoreRoot } from "../../src/tracking/MlflowFileStore.js"
 import { layerFromNames, type RunInfo, Tracker } from "../../src/tracking/index.js"
+import { runInfo } from "./runInfo.js"
 
-const infoFor = (runDir: string, params: RunInfo["params"], resumed: boolean): RunInfo => ({
-  experiment: "births", runName: "r1", runDir, params, configText: "", tags: ["sweep"], resumed
-})
+const infoFor = (runDir: string, params: RunInfo["params"], resumed: boolean): RunInfo => runInfo(runDir, { params, resumed, tags: ["sweep"] })
 
 const epochs = (from: number, to: number) =>
   Effect.gen(function*() {

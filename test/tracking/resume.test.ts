@@ -7,16 +7,9 @@ import { join } from "node:path"
 import { layerFromNames, type RunInfo, Tracker } from "../../src/tracking/index.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { readWithTensorBoard, tensorBoardPython } from "./tbReader.js"
+import { runInfo } from "./runInfo.js"
 
-const infoFor = (runDir: string, params: RunInfo["params"], resumed: boolean): RunInfo => ({
-  experiment: "births",
-  runName: "r1",
-  runDir,
-  params,
-  configText: "",
-  tags: [],
-  resumed
-})
+const infoFor = (runDir: string, params: RunInfo["params"], resumed: boolean): RunInfo => runInfo(runDir, { params, resumed })
 
 /** Ten batch steps per epoch and a histogram every epoch, then the final metrics. */
 const train = (fromEpoch: number, toEpoch: number) =>
