@@ -17,6 +17,22 @@ export const ScalerParams = Schema.Struct({
 /** Fitted scaler parameters. */
 export type ScalerParams = typeof ScalerParams.Type
 
+/** One series of the dataset: its id, its rows per split and, with `data.scaler_scope: series`, its own scaler. */
+export const SeriesEntry = Schema.Struct({
+  id: Schema.String,
+  /** Rows of this series per split (chronological, contiguous within the series). */
+  rows: PerSplit,
+  /** Windows of this series per split. */
+  counts: PerSplit,
+  /** Time of the series' first and last row (as in `series.time`). */
+  first: Schema.String,
+  last: Schema.String,
+  /** This series' scaler (per input feature); absent when the dataset's one scaler applies to every series. */
+  scaler: Schema.optional(Schema.Struct({ center: Schema.Array(Schema.Number), scale: Schema.Array(Schema.Number) }))
+})
+/** One series' entry in the manifest. */
+export type SeriesEntry = typeof SeriesEntry.Type
+
 /** The small JSON half of a dataset: what the windows mean and how they were made. */
 export const DatasetManifest = Schema.Struct({
   /** Human description of the source. */
@@ -43,6 +59,11 @@ export const DatasetManifest = Schema.Struct({
   counts: PerSplit,
   /** Series rows per split (chronological, contiguous). */
   rows: PerSplit,
+  /** The series, in the order of `inputs.offsets` (one entry for a single-series source). */
+  series: Schema.Array(SeriesEntry),
+  /** How the source laid out its series, and the id column of a long CSV. */
+  seriesFormat: Schema.Literal("single", "long", "wide"),
+  seriesColumn: Schema.optional(Schema.String),
   /** sha256 (hex) of the series times and raw values (target and feature columns). */
   fingerprint: Schema.String,
   timeColumn: Schema.optional(Schema.String),
@@ -60,9 +81,13 @@ export type Split = ViewSplit
 export interface Dataset {
   readonly manifest: DatasetManifest
   readonly series: {
-    /** ISO date or datetime per row ("" when the source has no time; the number for numeric times). */
+    /** Series ids, in order (the manifest's `series[s].id`). */
+    readonly ids: ReadonlyArray<string>
+    /** First row of each series in `time` and `target`, plus the total row count (the same array as `inputs.offsets`). */
+    readonly offsets: Int32Array
+    /** ISO date or datetime per row ("" when the source has no time; the number for numeric times), the series one after another. */
     readonly time: ReadonlyArray<string>
-    /** The target in original units. */
+    /** The target in original units, the series one after another. */
     readonly target: Float64Array
   }
   /** The scaled inputs every window is a view into. */
@@ -187,14 +212,17 @@ export const decodeDataset: (
     (buffer) => new Float64Array(buffer),
     (view, offset) => view.getFloat64(offset, true)
   )
-  const offsetBlob = blobs.find((b) => b.name === "inputs.offsets.i32")
-  const seriesCount = offsetBlob === undefined ? 1 : Math.max(1, offsetBlob.data.byteLength / 4 - 1)
+  const seriesCount = manifest.series.length
+  if (seriesCount === 0) return yield* corrupt("manifest", "series", "The dataset manifest lists no series.")
   const offsets = fromBytes(
     yield* blob("inputs.offsets.i32", 4, seriesCount + 1),
     (buffer) => new Int32Array(buffer),
     (view, offset) => view.getInt32(offset, true)
   )
   const inputRows = offsets[seriesCount]!
+  if (offsets[0] !== 0 || inputRows !== rows || offsets.some((o, s) => s > 0 && o < offsets[s - 1]!)) {
+    return yield* corrupt("inputs.offsets.i32", "inputs.offsets", `inputs.offsets.i32 does not split the ${rows} rows into ${seriesCount} series in order.`)
+  }
   const inputs: WindowInputs = {
     rows: fromBytes(
       yield* blob("inputs.f32", 4, inputRows * features),
@@ -233,23 +261,48 @@ export const decodeDataset: (
     })
   const dataset: Dataset = {
     manifest,
-    series: { time, target },
+    series: { ids: manifest.series.map((entry) => entry.id), offsets, time, target },
     inputs,
     splits: { train: yield* decodeSplit("train"), val: yield* decodeSplit("val"), test: yield* decodeSplit("test") }
   }
   return dataset
 })
 
-/** Scaled target values (model outputs or `y`) back in original units. */
-export const unscaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>): Float64Array => {
-  const center = manifest.scaler.center[0] ?? 0
-  const scale = manifest.scaler.scale[0] ?? 1
+/** The scaler of series `s` (per input feature): its own with `scaler_scope: series`, else the dataset's. */
+export const seriesScaler = (
+  manifest: DatasetManifest,
+  s: number
+): { readonly center: ReadonlyArray<number>; readonly scale: ReadonlyArray<number> } =>
+  manifest.series[s]?.scaler ?? manifest.scaler
+
+/** Scaled target values of series `s` (model outputs or `y`) back in original units. */
+export const unscaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>, s = 0): Float64Array => {
+  const scaler = seriesScaler(manifest, s)
+  const center = scaler.center[0] ?? 0
+  const scale = scaler.scale[0] ?? 1
   return Float64Array.from({ length: values.length }, (_, i) => values[i]! * scale + center)
 }
 
-/** Original-unit target values scaled the way the model sees them. */
-export const scaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>): Float64Array => {
-  const center = manifest.scaler.center[0] ?? 0
-  const scale = manifest.scaler.scale[0] ?? 1
+/** Original-unit target values of series `s` scaled the way the model sees them. */
+export const scaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>, s = 0): Float64Array => {
+  const scaler = seriesScaler(manifest, s)
+  const center = scaler.center[0] ?? 0
+  const scale = scaler.scale[0] ?? 1
   return Float64Array.from({ length: values.length }, (_, i) => (values[i]! - center) / scale)
 }
+
+/** [n, horizon] scaled outputs of a split's windows in original units, each with its window's series scaler. */
+export const unscaleWindows = (manifest: DatasetManifest, split: Split, values: ArrayLike<number>): Float64Array => {
+  const horizon = manifest.horizon
+  const out = new Float64Array(split.n * horizon)
+  for (let i = 0; i < split.n; i++) {
+    const scaler = seriesScaler(manifest, split.series[i]!)
+    const center = scaler.center[0] ?? 0
+    const scale = scaler.scale[0] ?? 1
+    for (let h = 0; h < horizon; h++) out[i * horizon + h] = values[i * horizon + h]! * scale + center
+  }
+  return out
+}
+
+/** Row of `dataset.series` (time, target) of row `row` of series `s`. */
+export const seriesRow = (dataset: Dataset, s: number, row: number): number => dataset.series.offsets[s]! + row

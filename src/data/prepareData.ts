@@ -182,11 +182,28 @@ export const prepareData: (
       val: regions.val.end - regions.val.start,
       test: regions.test.end - regions.test.start
     },
+    series: [{
+      id: series.target.name,
+      rows: {
+        train: regions.train.end - regions.train.start,
+        val: regions.val.end - regions.val.start,
+        test: regions.test.end - regions.test.start
+      },
+      counts: { train: splits.train.n, val: splits.val.n, test: splits.test.n },
+      first: series.time[0] ?? "",
+      last: series.time[rows - 1] ?? ""
+    }],
+    seriesFormat: "single",
     fingerprint: fingerprintSeries(series),
     ...(series.timeColumn === undefined ? {} : { timeColumn: series.timeColumn }),
     timeKind: series.timeKind,
     ...(warnings.length === 0 ? {} : { warnings })
   }
-  const dataset: Dataset = { manifest, series: { time: series.time, target: series.target.values }, inputs, splits }
+  const dataset: Dataset = {
+    manifest,
+    series: { ids: [series.target.name], offsets: inputs.offsets, time: series.time, target: series.target.values },
+    inputs,
+    splits
+  }
   return dataset
 })

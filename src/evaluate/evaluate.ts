@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
-import { type Dataset, type Split, unscaleTarget } from "../data/Dataset.js"
+import { type Dataset, type Split, seriesRow, unscaleWindows } from "../data/Dataset.js"
 import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
 import { predictSplit } from "../data/predictSplit.js"
 import { maseScale, rmsseScale, seriesErrors } from "./scaled.js"
@@ -64,14 +64,16 @@ interface SplitForecasts {
 export const splitForecasts = (dataset: Dataset, split: Split, scaledPredictions: Float32Array, season: number): SplitForecasts => {
   const horizon = dataset.manifest.horizon
   const target = dataset.series.target
-  const predicted = unscaleTarget(dataset.manifest, scaledPredictions)
+  const predicted = unscaleWindows(dataset.manifest, split, scaledPredictions)
   const size = split.n * horizon
   const actual = new Float64Array(size)
   const lastValue = new Float64Array(size)
   const seasonal = new Float64Array(size)
   const previous = new Float64Array(size)
   for (let i = 0; i < split.n; i++) {
-    const start = split.start[i]!
+    // the row of the window's first target step in the concatenated series; baselines never look before its series
+    const start = seriesRow(dataset, split.series[i]!, split.start[i]!)
+    const first = dataset.series.offsets[split.series[i]!]!
     const last = target[start - 1]!
     for (let h = 0; h < horizon; h++) {
       const k = i * horizon + h
@@ -80,7 +82,7 @@ export const splitForecasts = (dataset: Dataset, split: Split, scaledPredictions
       previous[k] = last
       // seasonal naive: the value one (or more) whole seasons before, always from observed history
       const back = start + h - season * (Math.floor(h / season) + 1)
-      seasonal[k] = back >= 0 ? target[back]! : last
+      seasonal[k] = back >= first ? target[back]! : last
     }
   }
   return { actual, predicted, lastValue, seasonal, previous }
@@ -126,7 +128,7 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
       splits[name] = reportFor(forecasts, scales)
       if (name === "test") {
         testPredictions = Array.from({ length: split.n }, (_, i) => ({
-          time: dataset.series.time[split.start[i]!] ?? String(split.start[i]),
+          time: dataset.series.time[seriesRow(dataset, split.series[i]!, split.start[i]!)] ?? String(split.start[i]),
           actual: forecasts.actual[i * horizon]!,
           predicted: forecasts.predicted[i * horizon]!,
           seasonal_naive: forecasts.seasonal[i * horizon]!,

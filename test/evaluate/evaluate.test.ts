@@ -27,10 +27,18 @@ const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Data
     scaler: { kind: "standard", center: [50], scale: [2] },
     counts: { train: 0, val: splits.val.n, test: splits.test.n },
     rows: { train: 0, val: 0, test: rows },
+    series: [{
+      id: "value",
+      rows: { train: 0, val: 0, test: rows },
+      counts: { train: 0, val: splits.val.n, test: splits.test.n },
+      first: "t0",
+      last: `t${rows - 1}`
+    }],
+    seriesFormat: "single",
     fingerprint: "",
     timeKind: "none"
   },
-  series: { time: Array.from({ length: rows }, (_, t) => `t${t}`), target },
+  series: { ids: ["value"], offsets: inputs.offsets, time: Array.from({ length: rows }, (_, t) => `t${t}`), target },
   inputs,
   splits: { train: splitAt([], horizon), ...splits }
 })
