@@ -36,9 +36,9 @@ export type DatasetName = typeof DatasetName.Type
 export const DatasetSource = Schema.Struct({
   kind: described(Schema.Literal("dataset"), "A dataset shipped with the tool."),
   name: withDefault(
-    DatasetName,
+    Schema.Union(DatasetName, Schema.NonEmptyArray(DatasetName)),
     "us-births-1994-2003",
-    "Which dataset: us-births-1994-2003 (CDC/NCHS, 3652 days) or us-births-2000-2014 (SSA, 5479 days); the target is births per day."
+    "Which dataset: us-births-1994-2003 (CDC/NCHS, 3652 days) or us-births-2000-2014 (SSA, 5479 days); the target is births per day. A list of names is a panel with one series per dataset."
   )
 })
 
@@ -53,7 +53,27 @@ export const CsvSource = Schema.Struct({
     ),
     { exact: true }
   ),
-  target_column: described(Schema.NonEmptyTrimmedString, "Numeric column to forecast."),
+  target_column: Schema.optionalWith(
+    described(Schema.NonEmptyTrimmedString, "Numeric column to forecast (long format: the value of each (series, time) row)."),
+    { exact: true }
+  ),
+  target_columns: withDefault(
+    Schema.Array(Schema.NonEmptyTrimmedString),
+    [],
+    "Wide format: one series per listed numeric column (its name is the series id), all on the same time column; use instead of target_column."
+  ),
+  series_column: Schema.optionalWith(
+    described(
+      Schema.NonEmptyTrimmedString,
+      "Long format: the column holding each row's series id; rows of a series need not be adjacent but must be in increasing time."
+    ),
+    { exact: true }
+  ),
+  static_columns: withDefault(
+    Schema.Array(Schema.NonEmptyTrimmedString),
+    [],
+    "Long format: numeric columns constant within each series (e.g. store size), given to the model as static per-series inputs."
+  ),
   feature_columns: withDefault(
     Schema.Array(Schema.NonEmptyTrimmedString),
     [],
@@ -69,7 +89,23 @@ export const CsvSource = Schema.Struct({
     ",",
     "Field delimiter, one character (e.g. \";\" or \"\\t\")."
   )
-})
+}).pipe(
+  Schema.filter((csv) => {
+    if (csv.target_column === undefined && csv.target_columns.length === 0) {
+      return { path: ["target_column"], message: "set target_column (one series, or long format with series_column) or target_columns (wide format)" }
+    }
+    if (csv.target_column !== undefined && csv.target_columns.length > 0) {
+      return { path: ["target_columns"], message: "set either target_column or target_columns, not both" }
+    }
+    if (csv.series_column !== undefined && csv.target_columns.length > 0) {
+      return { path: ["series_column"], message: "series_column (long format) needs target_column, not target_columns (wide format)" }
+    }
+    if (csv.static_columns.length > 0 && csv.series_column === undefined) {
+      return { path: ["static_columns"], message: "static_columns need series_column (long format): a single series has nothing to tell apart" }
+    }
+    return true
+  })
+)
 
 /**
  * Longest synthetic series: a million daily rows reach the year 4737 and prepare in well under
@@ -95,6 +131,11 @@ export const SyntheticSource = Schema.Struct({
   ),
   noise: withDefault(NonNegative, 1, "Standard deviation of the gaussian noise."),
   seed: withDefault(Schema.Int, 42, "Seed of the noise generator; the same seed gives the same series."),
+  series: withDefault(
+    Schema.Int.pipe(Schema.between(1, 100_000)),
+    1,
+    "Number of series: more than 1 makes a panel whose series differ in level, amplitude, phase and noise (ids s0001, s0002, …)."
+  ),
   start: withDefault(IsoDate, "2000-01-01", "Date of the first row (ISO date)."),
   frequency: withDefault(Schema.Literal("daily"), "daily", "Step between rows.")
 })
@@ -196,6 +237,16 @@ export const DataConfig = Schema.Struct({
     SplitConfig,
     { train: 0.7, val: 0.15, test: 0.15 },
     "Chronological fractions of the rows for train/val/test; they must sum to 1."
+  ),
+  scaler_scope: withDefault(
+    Schema.Literal("series", "global"),
+    "series",
+    "With many series: fit the scaler on each series' own train rows (series) or on the train rows of all series together (global)."
+  ),
+  series_id: withDefault(
+    Schema.Literal("none", "one_hot"),
+    "none",
+    "With many series: give the model each series' id as a static one-hot input (one_hot) or not (none)."
   ),
   scaler: withDefault(
     ScalerKind,

@@ -27,6 +27,8 @@ export const SeriesEntry = Schema.Struct({
   /** Time of the series' first and last row (as in `series.time`). */
   first: Schema.String,
   last: Schema.String,
+  /** This series' static inputs (scaled), one per name in the manifest's `statics`; they end every input row. */
+  static: Schema.optional(Schema.Array(Schema.Number)),
   /** This series' scaler (per input feature); absent when the dataset's one scaler applies to every series. */
   scaler: Schema.optional(Schema.Struct({ center: Schema.Array(Schema.Number), scale: Schema.Array(Schema.Number) }))
 })
@@ -61,6 +63,8 @@ export const DatasetManifest = Schema.Struct({
   rows: PerSplit,
   /** The series, in the order of `inputs.offsets` (one entry for a single-series source). */
   series: Schema.Array(SeriesEntry),
+  /** Static per-series inputs at the end of every input row (after the layout's features), e.g. `series=s0001` one-hots and static columns. */
+  statics: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** How the source laid out its series, and the id column of a long CSV. */
   seriesFormat: Schema.Literal("single", "long", "wide"),
   seriesColumn: Schema.optional(Schema.String),

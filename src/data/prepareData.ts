@@ -9,7 +9,7 @@ import { largestHolidays, wantsCalendar } from "./calendar.js"
 import { fitScalers, holidaysAround, knownColumns, pastColumns } from "./features.js"
 import { layoutFeatureNames, layoutRows, layoutScalers, makeLayout } from "./layout.js"
 import type { Series } from "./Series.js"
-import { loadSeries } from "./sources.js"
+import { loadPanel } from "./sources.js"
 import type { WindowInputs } from "./views.js"
 import {
   buildWindows,
@@ -66,7 +66,16 @@ export const prepareData: (
   cfg: DataConfig,
   configDir: string
 ) {
-  const series = yield* loadSeries(cfg.source, configDir)
+  const panel = yield* loadPanel(cfg.source, configDir)
+  const series = panel.series[0]!
+  if (panel.series.length !== 1) {
+    return yield* new DataConfigInvalid({
+      file: panel.file,
+      field: "data.source",
+      message: `${panel.description} has ${panel.series.length} series; many series are not prepared yet.`,
+      fix: "Use a single-series source."
+    })
+  }
   const rows = series.target.values.length
   const { lookback, horizon, stride } = cfg
 
@@ -193,6 +202,7 @@ export const prepareData: (
       first: series.time[0] ?? "",
       last: series.time[rows - 1] ?? ""
     }],
+    statics: [],
     seriesFormat: "single",
     fingerprint: fingerprintSeries(series),
     ...(series.timeColumn === undefined ? {} : { timeColumn: series.timeColumn }),

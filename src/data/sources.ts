@@ -3,8 +3,8 @@ import { Effect } from "effect"
 import { createRequire } from "node:module"
 import { readCsvSeries } from "./csv.js"
 import type { DatasetName, DataSource } from "./DataConfig.js"
-import { type DataError, DataFileMissing } from "./errors.js"
-import type { Series } from "./Series.js"
+import { DataConfigInvalid, type DataError, DataFileMissing } from "./errors.js"
+import { type Panel, type Series, singlePanel } from "./Series.js"
 import { generateSynthetic } from "./synthetic.js"
 
 /** A dataset shipped as an npm package: where its CSV lives and what it holds. */
@@ -50,62 +50,86 @@ export const splitFutureColumns = (series: Series, count: number): Series =>
     future: [...series.future, ...series.features.slice(series.features.length - count)]
   }
 
+/** The series of one shipped dataset, in original units. */
+const loadShipped = (name: DatasetName, path: Path.Path): Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(shippedDatasetFile(name, path), (file) =>
+    readCsvSeries({
+      file,
+      field: "data.source.name",
+      description: shippedDatasets[name].description,
+      delimiter: ",",
+      time: {
+        kind: "ymd",
+        name: "date",
+        year: { column: "year", field: "data.source.name" },
+        month: { column: "month", field: "data.source.name" },
+        day: { column: "date_of_month", field: "data.source.name" }
+      },
+      target: { column: "births", field: "data.source.name" },
+      features: []
+    })
+  )
+
 /**
- * Loads the series a data source describes, in original units. CSV paths are resolved relative
- * to `configDir` (the directory of the config file).
+ * Loads the series a data source describes, in original units: one for a single-series source,
+ * many for a panel. CSV paths are resolved relative to `configDir` (the directory of the config file).
  */
-export const loadSeries: (
+export const loadPanel: (
   source: DataSource,
   configDir: string
-) => Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.loadSeries")(function*(
+) => Effect.Effect<Panel, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.loadPanel")(function*(
   source: DataSource,
   configDir: string
 ) {
   const path = yield* Path.Path
-  const load = (): Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> => {
-    switch (source.kind) {
-      case "dataset":
-        return Effect.flatMap(shippedDatasetFile(source.name, path), (file) =>
-          readCsvSeries({
-            file,
-            field: "data.source.name",
-            description: shippedDatasets[source.name].description,
-            delimiter: ",",
-            time: {
-              kind: "ymd",
-              name: "date",
-              year: { column: "year", field: "data.source.name" },
-              month: { column: "month", field: "data.source.name" },
-              day: { column: "date_of_month", field: "data.source.name" }
-            },
-            target: { column: "births", field: "data.source.name" },
-            features: []
-          })
-        )
-      case "csv": {
-        const file = path.resolve(configDir, source.path)
-        const futureRefs = source.future_columns.map((column, i) => ({ column, field: `data.source.future_columns[${i}]` }))
-        return Effect.map(readCsvSeries({
-          file,
-          field: "data.source.path",
-          description: `CSV ${source.path} (target '${source.target_column}'${
-            source.feature_columns.length === 0 ? "" : `, features ${source.feature_columns.map((c) => `'${c}'`).join(", ")}`
-          }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
-          delimiter: source.delimiter,
-          delimiterField: "data.source.delimiter",
-          time: source.time_column === undefined
-            ? { kind: "none" }
-            : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },
-          target: { column: source.target_column, field: "data.source.target_column" },
-          features: [
-            ...source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` })),
-            ...futureRefs
-          ]
-        }), (series) => splitFutureColumns(series, source.future_columns.length))
+  switch (source.kind) {
+    case "dataset": {
+      if (typeof source.name === "string") return singlePanel(yield* loadShipped(source.name, path))
+      const names = source.name
+      const series = yield* Effect.forEach(names, (name) => loadShipped(name, path))
+      const panel: Panel = {
+        description: `panel of ${names.length} shipped datasets: ${names.map((name) => shippedDatasets[name].description).join("; ")}`,
+        file: "data.source.name",
+        format: "wide",
+        seriesColumn: undefined,
+        ids: [...names],
+        series,
+        statics: []
       }
-      case "synthetic":
-        return Effect.succeed(generateSynthetic(source))
+      return panel
     }
+    case "csv": {
+      const target = source.target_column
+      if (target === undefined || source.series_column !== undefined) {
+        return yield* new DataConfigInvalid({
+          file: path.resolve(configDir, source.path),
+          field: target === undefined ? "data.source.target_columns" : "data.source.series_column",
+          message: "Long and wide CSV panels are not read yet.",
+          fix: "Use one target_column without series_column."
+        })
+      }
+      const file = path.resolve(configDir, source.path)
+      const futureRefs = source.future_columns.map((column, i) => ({ column, field: `data.source.future_columns[${i}]` }))
+      const series = yield* readCsvSeries({
+        file,
+        field: "data.source.path",
+        description: `CSV ${source.path} (target '${target}'${
+          source.feature_columns.length === 0 ? "" : `, features ${source.feature_columns.map((c) => `'${c}'`).join(", ")}`
+        }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
+        delimiter: source.delimiter,
+        delimiterField: "data.source.delimiter",
+        time: source.time_column === undefined
+          ? { kind: "none" }
+          : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },
+        target: { column: target, field: "data.source.target_column" },
+        features: [
+          ...source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` })),
+          ...futureRefs
+        ]
+      })
+      return singlePanel(splitFutureColumns(series, source.future_columns.length))
+    }
+    case "synthetic":
+      return singlePanel(generateSynthetic(source))
   }
-  return yield* load()
 })

@@ -2,7 +2,7 @@ import { Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { decodeConfigText } from "../config/loadConfig.js"
 import { buildInferenceWindow, forecastRows, readFutureCsv, readInputCsv } from "../data/inference.js"
-import { loadSeries } from "../data/sources.js"
+import { loadPanel } from "../data/sources.js"
 import { EngineError } from "../engine/Engine.js"
 import { sha256Hex } from "../fs/hash.js"
 import { loadLayersModel } from "../model/export.js"
@@ -59,7 +59,8 @@ export const predict = Effect.fn("Predict.run")(function*(
       const summary = yield* Effect.option(dir.readSummary)
       const original = Option.flatMap(summary, Option.map((s) => s.config_file))
       const configDir = Option.isSome(original) ? path.dirname(original.value) : runDir
-      return yield* loadSeries(loaded.config.data.source, configDir)
+      const panel = yield* loadPanel(loaded.config.data.source, configDir)
+      return panel.series[0]!
     })
   const future = Option.isSome(futureFile) ? yield* readFutureCsv(manifest, futureFile.value) : undefined
   const window = yield* buildInferenceWindow(manifest, series, future)

@@ -58,6 +58,8 @@ describe("DataConfig", () => {
       horizon: 1,
       stride: 1,
       split: { train: 0.7, val: 0.15, test: 0.15 },
+      scaler_scope: "series",
+      series_id: "none",
       scaler: "standard",
       calendar: {
         day_of_week: true,
@@ -79,6 +81,7 @@ describe("DataConfig", () => {
       amplitude: 10,
       noise: 1,
       seed: 3,
+      series: 1,
       start: "2000-01-01",
       frequency: "daily"
     })
@@ -87,6 +90,8 @@ describe("DataConfig", () => {
       kind: "csv",
       path: "a.csv",
       target_column: "y",
+      target_columns: [],
+      static_columns: [],
       feature_columns: [],
       future_columns: [],
       delimiter: ","

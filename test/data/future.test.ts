@@ -7,8 +7,10 @@ import { join } from "node:path"
 import { buildInferenceWindow, readFutureCsv, readInputCsv } from "../../src/data/inference.js"
 import { prepareData } from "../../src/data/prepareData.js"
 import type { Series } from "../../src/data/Series.js"
-import { loadSeries } from "../../src/data/sources.js"
+import { loadPanel } from "../../src/data/sources.js"
 import { dataConfig, fixturesDir, splitX } from "./helpers.js"
+
+const loadOne = (...args: Parameters<typeof loadPanel>) => Effect.map(loadPanel(...args), (panel) => panel.series[0]!)
 
 /** Sales with promo known in advance and US holidays; lookback 7, horizon 2. */
 const futureConfig = dataConfig({
@@ -47,7 +49,7 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
       const F = 2 + 2 * K
       expect(manifest.features).toHaveLength(F)
       const trainX = splitX(splits.train, 7, F)
-      const series = yield* loadSeries(futureConfig.source, fixturesDir)
+      const series = yield* loadOne(futureConfig.source, fixturesDir)
       const promo = series.future[0]!.values
       const [c, s] = [manifest.scaler.center[2 + K - 1]!, manifest.scaler.scale[2 + K - 1]!]
       expect(s).not.toBe(1) // the future column is scaled, on the train rows
@@ -71,7 +73,7 @@ layer(NodeContext.layer)("known-future covariates", (it) => {
   it.effect("predict builds the training window given the future columns of the forecast range", () =>
     Effect.gen(function*() {
       const { manifest, splits } = yield* prepareData(futureConfig, fixturesDir)
-      const series = yield* loadSeries(futureConfig.source, fixturesDir)
+      const series = yield* loadOne(futureConfig.source, fixturesDir)
       const F = manifest.features.length
       const i = 4
       const t = splits.test.start[i]!

@@ -6,9 +6,11 @@ import { DataSource } from "../../src/data/DataConfig.js"
 import { buildInferenceWindow, forecastRows, readInputCsv } from "../../src/data/inference.js"
 import { prepareData } from "../../src/data/prepareData.js"
 import type { Series } from "../../src/data/Series.js"
-import { loadSeries, shippedDatasetFile } from "../../src/data/sources.js"
+import { loadPanel, shippedDatasetFile } from "../../src/data/sources.js"
 import { dataConfig, fixturesDir, salesSource, splitX } from "./helpers.js"
 import { Path } from "@effect/platform"
+
+const loadOne = (...args: Parameters<typeof loadPanel>) => Effect.map(loadPanel(...args), (panel) => panel.series[0]!)
 
 /** The first `rows` rows of a series. */
 const head = (series: Series, rows: number): Series => ({
@@ -26,7 +28,7 @@ layer(NodeContext.layer)("inference", (it) => {
   it.effect("builds the same window the training data has for the same history", () =>
     Effect.gen(function*() {
       const { manifest, splits } = yield* prepareData(salesConfig, fixturesDir)
-      const series = yield* loadSeries(salesConfig.source, fixturesDir)
+      const series = yield* loadOne(salesConfig.source, fixturesDir)
       const F = manifest.features.length
       for (const i of [0, 5, splits.test.n - 1]) {
         const t = splits.test.start[i]!
@@ -65,12 +67,12 @@ layer(NodeContext.layer)("inference", (it) => {
   it.effect("says how much history is needed, and which columns", () =>
     Effect.gen(function*() {
       const { manifest } = yield* prepareData(salesConfig, fixturesDir)
-      const series = yield* loadSeries(salesConfig.source, fixturesDir)
+      const series = yield* loadOne(salesConfig.source, fixturesDir)
       const short = yield* Effect.flip(buildInferenceWindow(manifest, head(series, 5)))
       expect(short._tag).toBe("DataSeriesTooShort")
       expect(short.message).toContain("needs the last 7")
 
-      const other = yield* loadSeries(
+      const other = yield* loadOne(
         Schema.decodeUnknownSync(DataSource)({ ...salesSource, feature_columns: ["temperature"] }),
         fixturesDir
       )

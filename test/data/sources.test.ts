@@ -2,16 +2,18 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { DataSource } from "../../src/data/DataConfig.js"
-import { loadSeries } from "../../src/data/sources.js"
+import { loadPanel } from "../../src/data/sources.js"
 import { generateSynthetic } from "../../src/data/synthetic.js"
 import { fixturesDir, salesSource } from "./helpers.js"
+
+const loadOne = (...args: Parameters<typeof loadPanel>) => Effect.map(loadPanel(...args), (panel) => panel.series[0]!)
 
 const source = Schema.decodeUnknownSync(DataSource)
 
 layer(NodeContext.layer)("sources", (it) => {
   it.effect("reads us-births-1994-2003: 3652 days, 1994-01-01 .. 2003-12-31", () =>
     Effect.gen(function*() {
-      const series = yield* loadSeries(source({ kind: "dataset", name: "us-births-1994-2003" }), fixturesDir)
+      const series = yield* loadOne(source({ kind: "dataset", name: "us-births-1994-2003" }), fixturesDir)
       expect(series.target.values.length).toBe(3652)
       expect(series.time[0]).toBe("1994-01-01")
       expect(series.time.at(-1)).toBe("2003-12-31")
@@ -29,7 +31,7 @@ layer(NodeContext.layer)("sources", (it) => {
 
   it.effect("reads us-births-2000-2014: 5479 days, 2000-01-01 .. 2014-12-31", () =>
     Effect.gen(function*() {
-      const series = yield* loadSeries(source({ kind: "dataset", name: "us-births-2000-2014" }), fixturesDir)
+      const series = yield* loadOne(source({ kind: "dataset", name: "us-births-2000-2014" }), fixturesDir)
       expect(series.target.values.length).toBe(5479)
       expect(series.time[0]).toBe("2000-01-01")
       expect(series.time.at(-1)).toBe("2014-12-31")
@@ -40,7 +42,7 @@ layer(NodeContext.layer)("sources", (it) => {
 
   it.effect("reads a CSV relative to the config directory, with feature columns", () =>
     Effect.gen(function*() {
-      const series = yield* loadSeries(source(salesSource), fixturesDir)
+      const series = yield* loadOne(source(salesSource), fixturesDir)
       expect(series.target.values.length).toBe(120)
       expect(series.time[0]).toBe("2021-01-01")
       expect(series.time.at(-1)).toBe("2021-04-30")
@@ -54,14 +56,14 @@ layer(NodeContext.layer)("sources", (it) => {
 
   it.effect("reads numeric times, another delimiter, and no time column", () =>
     Effect.gen(function*() {
-      const numeric = yield* loadSeries(
+      const numeric = yield* loadOne(
         source({ kind: "csv", path: "numeric-time.csv", time_column: "step", target_column: "load", delimiter: ";" }),
         fixturesDir
       )
       expect(numeric.timeKind).toBe("number")
       expect(numeric.time.slice(0, 3)).toEqual(["0", "1", "2"])
       expect(numeric.target.values[11]).toBe(3)
-      const untimed = yield* loadSeries(
+      const untimed = yield* loadOne(
         source({ kind: "csv", path: "numeric-time.csv", target_column: "fan", delimiter: ";" }),
         fixturesDir
       )
@@ -72,7 +74,7 @@ layer(NodeContext.layer)("sources", (it) => {
 
   it.effect("reads ISO datetimes as UTC and keeps them as full ISO strings", () =>
     Effect.gen(function*() {
-      const series = yield* loadSeries(
+      const series = yield* loadOne(
         source({ kind: "csv", path: "hourly.csv", time_column: "time", target_column: "load" }),
         fixturesDir
       )
@@ -87,9 +89,9 @@ layer(NodeContext.layer)("sources", (it) => {
 
   it.effect("generates the same synthetic series for the same seed", () =>
     Effect.gen(function*() {
-      const a = yield* loadSeries(source({ kind: "synthetic", seed: 7, length: 500 }), fixturesDir)
-      const b = yield* loadSeries(source({ kind: "synthetic", seed: 7, length: 500 }), fixturesDir)
-      const c = yield* loadSeries(source({ kind: "synthetic", seed: 8, length: 500 }), fixturesDir)
+      const a = yield* loadOne(source({ kind: "synthetic", seed: 7, length: 500 }), fixturesDir)
+      const b = yield* loadOne(source({ kind: "synthetic", seed: 7, length: 500 }), fixturesDir)
+      const c = yield* loadOne(source({ kind: "synthetic", seed: 8, length: 500 }), fixturesDir)
       expect(a.target.values).toEqual(b.target.values)
       expect(a.target.values).not.toEqual(c.target.values)
       expect(a.time[0]).toBe("2000-01-01")

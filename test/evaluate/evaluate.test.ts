@@ -34,6 +34,7 @@ const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Data
       first: "t0",
       last: `t${rows - 1}`
     }],
+    statics: [],
     seriesFormat: "single",
     fingerprint: "",
     timeKind: "none"
