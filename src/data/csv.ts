@@ -79,6 +79,8 @@ export const readCsvSeries: (
   const features: Array<Column> = []
   for (const ref of spec.features) features.push(yield* numericColumn(spec, table, ref))
   const time = yield* readTimes(spec, table)
+  const order = checkIncreasing(spec, table, time)
+  if (order !== undefined) return yield* order
   const series: Series = {
     description: spec.description,
     file: spec.file,
@@ -94,7 +96,8 @@ export const readCsvSeries: (
   return series
 })
 
-const columnOf = (
+/** A requested column of the table, checked to be of the kind asked for. */
+export const columnOf = (
   spec: CsvSpec,
   table: Table,
   ref: ColumnRef,
@@ -126,7 +129,8 @@ const columnOf = (
   return Effect.succeed(column)
 }
 
-const numericColumn = (
+/** A numeric column of the table by its reference. */
+export const numericColumn = (
   spec: CsvSpec,
   table: Table,
   ref: ColumnRef
@@ -136,13 +140,15 @@ const numericColumn = (
       ? Effect.succeed({ name: ref.column, values: column.values })
       : Effect.die(new Error(`column ${ref.column} is not numeric`)))
 
-interface Times {
+/** The times of every row of a table, in file order. */
+export interface Times {
   readonly column: string | undefined
   readonly kind: TimeKind
   readonly values: Float64Array
 }
 
-const readTimes = (spec: CsvSpec, table: Table): Effect.Effect<Times, DataColumnMissing | DataTimeInvalid | DataConfigInvalid> =>
+/** The time of each row (row indices for `kind: none`), not yet checked for order. */
+export const readTimes = (spec: CsvSpec, table: Table): Effect.Effect<Times, DataColumnMissing | DataTimeInvalid | DataConfigInvalid> =>
   Effect.gen(function*() {
     const time = spec.time
     const rows = table.rows
@@ -191,21 +197,61 @@ const readTimes = (spec: CsvSpec, table: Table): Effect.Effect<Times, DataColumn
         values[i] = value
       }
     }
-    for (let i = 1; i < rows; i++) {
-      if (!(values[i]! > values[i - 1]!)) {
-        const line = table.lines[i]!
-        return yield* new DataTimeInvalid({
-          file: spec.file,
-          field,
-          row: line,
-          column,
-          text: formatTime(kind, values[i]!),
-          message: `Row ${line} of ${spec.file} has time ${formatTime(kind, values[i]!)} in column '${column}', ${
-            values[i] === values[i - 1] ? "the same as" : "earlier than"
-          } the row before it (${formatTime(kind, values[i - 1]!)}); times must increase from row to row.`,
-          fix: `Sort ${spec.file} by '${column}' and remove duplicate times.`
-        })
-      }
-    }
     return { column, kind, values }
   })
+
+/** The config path that chose the time column, for error messages. */
+const timeField = (time: TimeSpec): string =>
+  time.kind === "column" ? time.ref.field : time.kind === "ymd" ? time.year.field : "data.source.time_column"
+
+/**
+ * Times must increase strictly from row to row: over the whole file, or, with `rows` (the table
+ * rows of one series, in file order) and its `id`, within that series; the first offence is
+ * returned, naming the lines (and the series).
+ */
+export const checkIncreasing = (
+  spec: CsvSpec,
+  table: Table,
+  times: Times,
+  series?: { readonly id: string; readonly column: string; readonly rows: Int32Array }
+): DataTimeInvalid | undefined => {
+  const { kind, values } = times
+  const column = times.column ?? "time"
+  const count = series === undefined ? values.length : series.rows.length
+  const rowAt = (i: number) => (series === undefined ? i : series.rows[i]!)
+  for (let i = 1; i < count; i++) {
+    const [before, row] = [rowAt(i - 1), rowAt(i)]
+    if (values[row]! > values[before]!) continue
+    const line = table.lines[row]!
+    const text = formatTime(kind, values[row]!)
+    const same = values[row] === values[before]
+    const fields = { file: spec.file, field: timeField(spec.time), row: line, column, text }
+    if (series === undefined) {
+      return new DataTimeInvalid({
+        ...fields,
+        message: `Row ${line} of ${spec.file} has time ${text} in column '${column}', ${
+          same ? "the same as" : "earlier than"
+        } the row before it (${formatTime(kind, values[before]!)}); times must increase from row to row.`,
+        fix: `Sort ${spec.file} by '${column}' and remove duplicate times.`
+      })
+    }
+    const earlier = table.lines[before]!
+    const where = `series '${series.id}' (column '${series.column}') of ${spec.file}`
+    return new DataTimeInvalid(
+      same
+        ? {
+          ...fields,
+          message: `Rows ${earlier} and ${line} of ${spec.file} are both series '${series.id}' at time ${text}: duplicate (series, time) rows.`,
+          fix: `Keep one row per series and time in ${spec.file}: remove or merge row ${earlier} or row ${line}.`
+        }
+        : {
+          ...fields,
+          message: `Row ${line} of ${where} has time ${text}, earlier than its row before it (row ${earlier}, ${
+            formatTime(kind, values[before]!)
+          }); times must increase within each series.`,
+          fix: `Sort ${spec.file} by '${series.column}' and '${column}' (rows of different series may interleave).`
+        }
+    )
+  }
+  return undefined
+}

@@ -1,9 +1,10 @@
 import { type FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { createRequire } from "node:module"
-import { readCsvSeries } from "./csv.js"
-import type { DatasetName, DataSource } from "./DataConfig.js"
-import { DataConfigInvalid, type DataError, DataFileMissing } from "./errors.js"
+import { type ColumnRef, readCsvSeries } from "./csv.js"
+import type { CsvSource, DatasetName, DataSource } from "./DataConfig.js"
+import { type DataError, DataFileMissing } from "./errors.js"
+import { readLongCsv, readWideCsv } from "./panelCsv.js"
 import { type Panel, type Series, singlePanel } from "./Series.js"
 import { generateSynthetic } from "./synthetic.js"
 
@@ -70,6 +71,74 @@ const loadShipped = (name: DatasetName, path: Path.Path): Effect.Effect<Series, 
     })
   )
 
+const quoted = (columns: ReadonlyArray<string>): string => columns.map((c) => `'${c}'`).join(", ")
+
+/**
+ * A CSV source: one series (`target_column`), a long panel (`series_column` + `target_column`)
+ * or a wide panel (`target_columns`); feature and future columns are per row in every format.
+ */
+const loadCsv = (
+  source: typeof CsvSource.Type,
+  file: string
+): Effect.Effect<Panel, DataError, FileSystem.FileSystem | Path.Path> => {
+  const refs = (columns: ReadonlyArray<string>, key: string): Array<ColumnRef> =>
+    columns.map((column, i) => ({ column, field: `data.source.${key}[${i}]` }))
+  const features = [...refs(source.feature_columns, "feature_columns"), ...refs(source.future_columns, "future_columns")]
+  const details = `${source.feature_columns.length === 0 ? "" : `, features ${quoted(source.feature_columns)}`}${
+    source.future_columns.length === 0 ? "" : `, future ${quoted(source.future_columns)}`
+  }${source.time_column === undefined ? "" : `, time '${source.time_column}'`}`
+  const common = {
+    file,
+    field: "data.source.path",
+    delimiter: source.delimiter,
+    delimiterField: "data.source.delimiter",
+    time: source.time_column === undefined
+      ? { kind: "none" as const }
+      : { kind: "column" as const, ref: { column: source.time_column, field: "data.source.time_column" } },
+    features
+  }
+  const future = (panel: Panel): Panel => ({
+    ...panel,
+    series: panel.series.map((series) => splitFutureColumns(series, source.future_columns.length))
+  })
+  const target = source.target_column
+  if (target === undefined) {
+    return Effect.map(
+      readWideCsv({
+        ...common,
+        description: `CSV ${source.path} (wide: one series per column ${quoted(source.target_columns)}${details})`,
+        targets: refs(source.target_columns, "target_columns")
+      }),
+      future
+    )
+  }
+  const targetRef = { column: target, field: "data.source.target_column" }
+  if (source.series_column !== undefined) {
+    return Effect.map(
+      readLongCsv({
+        ...common,
+        description: `CSV ${source.path} (long: series '${source.series_column}', target '${target}'${details}${
+          source.static_columns.length === 0 ? "" : `, static ${quoted(source.static_columns)}`
+        })`,
+        target: targetRef,
+        series: { column: source.series_column, field: "data.source.series_column" },
+        statics: refs(source.static_columns, "static_columns")
+      }),
+      future
+    )
+  }
+  return Effect.map(
+    readCsvSeries({
+      ...common,
+      description: `CSV ${source.path} (target '${target}'${
+        source.feature_columns.length === 0 ? "" : `, features ${quoted(source.feature_columns)}`
+      }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
+      target: targetRef
+    }),
+    (series) => singlePanel(splitFutureColumns(series, source.future_columns.length))
+  )
+}
+
 /**
  * Loads the series a data source describes, in original units: one for a single-series source,
  * many for a panel. CSV paths are resolved relative to `configDir` (the directory of the config file).
@@ -98,37 +167,8 @@ export const loadPanel: (
       }
       return panel
     }
-    case "csv": {
-      const target = source.target_column
-      if (target === undefined || source.series_column !== undefined) {
-        return yield* new DataConfigInvalid({
-          file: path.resolve(configDir, source.path),
-          field: target === undefined ? "data.source.target_columns" : "data.source.series_column",
-          message: "Long and wide CSV panels are not read yet.",
-          fix: "Use one target_column without series_column."
-        })
-      }
-      const file = path.resolve(configDir, source.path)
-      const futureRefs = source.future_columns.map((column, i) => ({ column, field: `data.source.future_columns[${i}]` }))
-      const series = yield* readCsvSeries({
-        file,
-        field: "data.source.path",
-        description: `CSV ${source.path} (target '${target}'${
-          source.feature_columns.length === 0 ? "" : `, features ${source.feature_columns.map((c) => `'${c}'`).join(", ")}`
-        }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
-        delimiter: source.delimiter,
-        delimiterField: "data.source.delimiter",
-        time: source.time_column === undefined
-          ? { kind: "none" }
-          : { kind: "column", ref: { column: source.time_column, field: "data.source.time_column" } },
-        target: { column: target, field: "data.source.target_column" },
-        features: [
-          ...source.feature_columns.map((column, i) => ({ column, field: `data.source.feature_columns[${i}]` })),
-          ...futureRefs
-        ]
-      })
-      return singlePanel(splitFutureColumns(series, source.future_columns.length))
-    }
+    case "csv":
+      return yield* loadCsv(source, path.resolve(configDir, source.path))
     case "synthetic":
       return singlePanel(generateSynthetic(source))
   }

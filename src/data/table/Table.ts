@@ -26,7 +26,7 @@ export interface TimeColumn {
   readonly values: Float64Array
 }
 
-/** A column of strings as codes into a dictionary of its distinct values (first appearance first). */
+/** A column of non-empty strings as codes into a dictionary of its distinct values (first appearance first). */
 export interface CategoricalColumn {
   readonly kind: "categorical"
   readonly name: string

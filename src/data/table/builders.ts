@@ -92,12 +92,23 @@ const time = (file: string, request: ColumnRequest): ColumnBuilder => {
   }
 }
 
-const categorical = (request: ColumnRequest): ColumnBuilder => {
+const categorical = (file: string, request: ColumnRequest): ColumnBuilder => {
   const codes = growableInt32()
   const dictionary: Array<string> = []
   const codeOf = new Map<string, number>()
   return {
-    push: (text) => {
+    push: (text, line) => {
+      if (text === "") {
+        return new DataValueInvalid({
+          file,
+          field: request.field,
+          row: line,
+          column: request.column,
+          text,
+          message: `Row ${line} of ${file} has an empty cell in column '${request.column}' (${request.field}), so it belongs to no series.`,
+          fix: `Write the series id in column '${request.column}' on every row of ${file}, or remove row ${line}.`
+        })
+      }
       let code = codeOf.get(text)
       if (code === undefined) {
         code = dictionary.length
@@ -119,6 +130,6 @@ export const columnBuilder = (file: string, request: ColumnRequest): ColumnBuild
     case "time":
       return time(file, request)
     case "categorical":
-      return categorical(request)
+      return categorical(file, request)
   }
 }

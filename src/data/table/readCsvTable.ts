@@ -5,13 +5,7 @@ import { createReadStream } from "node:fs"
 import { pipeline } from "node:stream"
 import { inspectInputPath } from "../../fs/regularFile.js"
 import { didYouMeanSuffix } from "../didYouMean.js"
-import {
-  type DataColumnMissing,
-  DataFileInvalid,
-  DataFileMissing,
-  type DataTimeInvalid,
-  type DataValueInvalid
-} from "../errors.js"
+import { type DataColumnMissing, DataFileInvalid, DataFileMissing, DataTimeInvalid, DataValueInvalid } from "../errors.js"
 import { type ColumnBuilder, columnBuilder } from "./builders.js"
 import { growableInt32 } from "./Growable.js"
 import { checkHeader, type HeaderContext } from "./header.js"
@@ -20,6 +14,25 @@ import type { ColumnRequest, Table, TableColumn } from "./Table.js"
 /** What to read from a CSV file with a header row. */
 export interface CsvTableSpec extends HeaderContext {
   readonly columns: ReadonlyArray<ColumnRequest>
+  /**
+   * A column whose cell names the row's series (a long-format panel's id column): an error in a
+   * cell of that row then says which series the row belongs to.
+   */
+  readonly seriesColumn?: string
+}
+
+/** The error for a bad cell, saying which series its row belongs to. */
+const inSeries = (problem: DataValueInvalid | DataTimeInvalid, id: string): DataValueInvalid | DataTimeInvalid => {
+  const fields = {
+    file: problem.file,
+    field: problem.field,
+    row: problem.row,
+    column: problem.column,
+    text: problem.text,
+    message: problem.message.replace(/\.$/, ` (series '${id}').`),
+    fix: problem.fix
+  }
+  return problem._tag === "DataValueInvalid" ? new DataValueInvalid(fields) : new DataTimeInvalid(fields)
 }
 
 /** Everything reading a CSV table can fail with. */
@@ -122,6 +135,7 @@ export const readCsvTable: (spec: CsvTableSpec) => Effect.Effect<Table, CsvTable
     return yield* Effect.async<Table, CsvTableError>((resume) => {
       let header: ReadonlyArray<string> | undefined
       let readers: ReadonlyArray<{ readonly index: number; readonly builder: ColumnBuilder }> = []
+      let seriesIndex = -1
       const lines = growableInt32()
       // records are counted rather than asked for their line: csv-parse's per-record info costs
       // more than the parse itself (a quoted field spanning lines would shift the numbers after it)
@@ -151,12 +165,16 @@ export const readCsvTable: (spec: CsvTableSpec) => Effect.Effect<Table, CsvTable
             index: record.indexOf(request.column),
             builder: columnBuilder(spec.file, request)
           }))
+          seriesIndex = spec.seriesColumn === undefined ? -1 : record.indexOf(spec.seriesColumn)
           return undefined
         }
         if (record.length !== header.length) return fieldCountMismatch(spec, line, record.length, header.length)
         for (const { builder, index } of readers) {
           const problem = builder.push(record[index]!, line)
-          if (problem !== undefined) return problem
+          if (problem !== undefined) {
+            const id = seriesIndex < 0 || index === seriesIndex ? "" : record[seriesIndex]!
+            return id === "" ? problem : inSeries(problem, id)
+          }
         }
         lines.push(line)
         return undefined

@@ -1,0 +1,212 @@
+import type { FileSystem, Path } from "@effect/platform"
+import { Effect } from "effect"
+import { checkIncreasing, type ColumnRef, type CsvSpec, numericColumn, readTimes, type Times } from "./csv.js"
+import { DataConfigInvalid, DataValueInvalid } from "./errors.js"
+import type { Column, Panel, Series } from "./Series.js"
+import type { ColumnRequest, Table } from "./table/Table.js"
+import { type CsvTableError, readCsvTable } from "./table/readCsvTable.js"
+import { formatTime } from "./time.js"
+
+/** What to read from a long-format CSV: one row per (series, time), the id in `series`. */
+export interface LongCsvSpec extends CsvSpec {
+  readonly series: ColumnRef
+  /** Numeric columns constant within each series, read once per series into `Panel.statics`. */
+  readonly statics: ReadonlyArray<ColumnRef>
+}
+
+/** What to read from a wide-format CSV: one row per time, one target column per series. */
+export interface WideCsvSpec extends Omit<CsvSpec, "target"> {
+  readonly targets: ReadonlyArray<ColumnRef>
+}
+
+/** Name of the target of every series of a wide CSV (each series' column name is its id). */
+export const WIDE_TARGET = "value"
+
+/** Everything reading a panel CSV can fail with. */
+export type PanelCsvError = CsvTableError | DataConfigInvalid
+
+const timeRequests = (spec: Pick<CsvSpec, "time">): ReadonlyArray<ColumnRequest> =>
+  spec.time.kind === "column"
+    ? [{ ...spec.time.ref, kind: "time" }]
+    : spec.time.kind === "ymd"
+    ? [spec.time.year, spec.time.month, spec.time.day].map((ref) => ({ ...ref, kind: "numeric" }))
+    : []
+
+const numericRequests = (refs: ReadonlyArray<ColumnRef>): Array<ColumnRequest> => refs.map((ref) => ({ ...ref, kind: "numeric" }))
+
+/** `values` at the given rows, in that order. */
+const pick = (values: Float64Array, rows: Int32Array): Float64Array => {
+  const out = new Float64Array(rows.length)
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!
+  return out
+}
+
+/**
+ * The table rows of each series code, grouped by code and in file order within a code (a
+ * counting sort): series s owns `order[offsets[s] .. offsets[s + 1])`.
+ */
+export const groupRows = (codes: Int32Array, count: number): { readonly order: Int32Array; readonly offsets: Int32Array } => {
+  const offsets = new Int32Array(count + 1)
+  for (let i = 0; i < codes.length; i++) offsets[codes[i]! + 1]!++
+  for (let s = 0; s < count; s++) offsets[s + 1]! += offsets[s]!
+  const next = offsets.slice(0, count)
+  const order = new Int32Array(codes.length)
+  for (let i = 0; i < codes.length; i++) order[next[codes[i]!]!++] = i
+  return { order, offsets }
+}
+
+/** A static column must hold one value per series: the first row that differs is an error naming both. */
+const checkStatic = (
+  spec: LongCsvSpec,
+  table: Table,
+  ref: ColumnRef,
+  values: Float64Array,
+  id: string,
+  rows: Int32Array
+): DataValueInvalid | undefined => {
+  const first = values[rows[0]!]!
+  for (let i = 1; i < rows.length; i++) {
+    const value = values[rows[i]!]!
+    if (value === first || (Number.isNaN(value) && Number.isNaN(first))) continue
+    const [line, firstLine] = [table.lines[rows[i]!]!, table.lines[rows[0]!]!]
+    return new DataValueInvalid({
+      file: spec.file,
+      field: ref.field,
+      row: line,
+      column: ref.column,
+      text: String(value),
+      message: `Static column '${ref.column}' (${ref.field}) must be constant within each series, but series '${id}' of ${spec.file} has ${first} on row ${firstLine} and ${value} on row ${line}.`,
+      fix: `Give series '${id}' one value of '${ref.column}' on all its rows, or move '${ref.column}' to data.source.feature_columns if it changes over time.`
+    })
+  }
+  return undefined
+}
+
+/**
+ * Reads a long-format CSV panel: the rows of each id (in first-appearance order; they need not
+ * be adjacent) become one series, in file order, with times increasing within it. Columns stay
+ * typed arrays; the rows are grouped by a counting sort, so memory grows with the numbers only.
+ */
+export const readLongCsv: (
+  spec: LongCsvSpec
+) => Effect.Effect<Panel, PanelCsvError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.readLongCsv")(function*(
+  spec: LongCsvSpec
+) {
+  const table = yield* readCsvTable({
+    file: spec.file,
+    field: spec.field,
+    delimiter: spec.delimiter,
+    delimiterField: spec.delimiterField,
+    seriesColumn: spec.series.column,
+    columns: [
+      { ...spec.series, kind: "categorical" },
+      ...numericRequests([spec.target, ...spec.features, ...spec.statics]),
+      ...timeRequests(spec)
+    ]
+  })
+  const idColumn = table.columns.get(spec.series.column)
+  if (idColumn?.kind !== "categorical") return yield* Effect.die(new Error(`column ${spec.series.column} is not categorical`))
+  const ids = idColumn.dictionary
+  const target = yield* numericColumn(spec, table, spec.target)
+  const features: Array<Column> = []
+  for (const ref of spec.features) features.push(yield* numericColumn(spec, table, ref))
+  const statics: Array<Column> = []
+  for (const ref of spec.statics) statics.push(yield* numericColumn(spec, table, ref))
+  const times = yield* readTimes(spec, table)
+  const { offsets, order } = groupRows(idColumn.codes, ids.length)
+
+  const series: Array<Series> = []
+  const staticValues = spec.statics.map(() => new Float64Array(ids.length))
+  for (const [s, id] of ids.entries()) {
+    const rows = order.subarray(offsets[s]!, offsets[s + 1]!)
+    const outOfOrder = checkIncreasing(spec, table, times, { id, column: spec.series.column, rows })
+    if (outOfOrder !== undefined) return yield* outOfOrder
+    for (const [j, ref] of spec.statics.entries()) {
+      const changes = checkStatic(spec, table, ref, statics[j]!.values, id, rows)
+      if (changes !== undefined) return yield* changes
+      staticValues[j]![s] = statics[j]!.values[rows[0]!]!
+    }
+    // without a time column a series' times are its own row numbers, so every series starts at 0
+    const own = times.kind === "none" ? Float64Array.from(rows, (_, i) => i) : pick(times.values, rows)
+    series.push({
+      description: `series '${id}' of ${spec.description}`,
+      file: spec.file,
+      timeColumn: times.column,
+      timeKind: times.kind,
+      times: own,
+      time: Array.from(own, (value) => formatTime(times.kind, value)),
+      target: { name: spec.target.column, values: pick(target.values, rows) },
+      lines: Int32Array.from(rows, (row) => table.lines[row]!),
+      features: features.map((column) => ({ name: column.name, values: pick(column.values, rows) })),
+      future: []
+    })
+  }
+  const panel: Panel = {
+    description: spec.description,
+    file: spec.file,
+    format: "long",
+    seriesColumn: spec.series.column,
+    ids,
+    series,
+    statics: spec.statics.map((ref, j) => ({ name: ref.column, values: staticValues[j]! }))
+  }
+  return panel
+})
+
+/**
+ * Reads a wide-format CSV panel: one series per target column (its name is the id), all on the
+ * shared time column and sharing the feature columns' arrays.
+ */
+export const readWideCsv: (
+  spec: WideCsvSpec
+) => Effect.Effect<Panel, PanelCsvError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.readWideCsv")(function*(
+  spec: WideCsvSpec
+) {
+  const repeated = spec.targets.find((ref, i) => spec.targets.findIndex((other) => other.column === ref.column) !== i)
+  if (repeated !== undefined) {
+    return yield* new DataConfigInvalid({
+      file: spec.file,
+      field: repeated.field,
+      message: `Column '${repeated.column}' is listed twice in data.source.target_columns; each target column is one series, named by its column.`,
+      fix: `List each column of ${spec.file} once in data.source.target_columns.`
+    })
+  }
+  const table = yield* readCsvTable({
+    file: spec.file,
+    field: spec.field,
+    delimiter: spec.delimiter,
+    delimiterField: spec.delimiterField,
+    columns: [...numericRequests([...spec.targets, ...spec.features]), ...timeRequests(spec)]
+  })
+  const columnSpec: CsvSpec = { ...spec, target: spec.targets[0]! }
+  const targets: Array<Column> = []
+  for (const ref of spec.targets) targets.push(yield* numericColumn(columnSpec, table, ref))
+  const features: Array<Column> = []
+  for (const ref of spec.features) features.push(yield* numericColumn(columnSpec, table, ref))
+  const times: Times = yield* readTimes(columnSpec, table)
+  const outOfOrder = checkIncreasing(columnSpec, table, times)
+  if (outOfOrder !== undefined) return yield* outOfOrder
+  const time = Array.from(times.values, (value) => formatTime(times.kind, value))
+  const series = targets.map((column): Series => ({
+    description: `series '${column.name}' of ${spec.description}`,
+    file: spec.file,
+    timeColumn: times.column,
+    timeKind: times.kind,
+    times: times.values,
+    time,
+    target: { name: WIDE_TARGET, values: column.values },
+    lines: table.lines,
+    features,
+    future: []
+  }))
+  const panel: Panel = {
+    description: spec.description,
+    file: spec.file,
+    format: "wide",
+    seriesColumn: undefined,
+    ids: targets.map((column) => column.name),
+    series,
+    statics: []
+  }
+  return panel
+})
