@@ -246,7 +246,7 @@ export const checkIncreasing = (
         }
         : {
           ...fields,
-          message: `Row ${line} of ${where} has time ${text}, earlier than its row before it (row ${earlier}, ${
+          message: `Row ${line} of ${where} has time ${text}, earlier than the row before it in that series (row ${earlier}, ${
             formatTime(kind, values[before]!)
           }); times must increase within each series.`,
           fix: `Sort ${spec.file} by '${series.column}' and '${column}' (rows of different series may interleave).`
