@@ -1,12 +1,13 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import { readCsvSeries, type CsvSpec } from "./csv.js"
-import { type DatasetManifest, unscaleTarget } from "./Dataset.js"
+import { type DatasetManifest, seriesScaler, unscaleTarget } from "./Dataset.js"
 import { wantsCalendar } from "./calendar.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort } from "./errors.js"
 import { holidaysAround, knownColumns, pastColumns } from "./features.js"
 import { layoutRows } from "./layout.js"
-import type { Column, Series } from "./Series.js"
+import { readLongCsv, readWideCsv } from "./panelCsv.js"
+import { type Column, type Panel, type Series, singlePanel } from "./Series.js"
 import { splitFutureColumns } from "./sources.js"
 import { formatTime, nextTimes, nextTimeValues } from "./time.js"
 
@@ -72,7 +73,103 @@ export const readInputCsv: (
   )
 })
 
+/**
+ * Reads `pipeline predict --input` for any model: a single-series model's CSV as readInputCsv
+ * does; a panel model's in the format it was trained on: long (the id column, time, target,
+ * features) or wide (time, one column per series `ids`, default all the model's, and features).
+ */
+export const readInputPanel: (
+  manifest: DatasetManifest,
+  file: string,
+  ids?: ReadonlyArray<string>,
+  delimiter?: string
+) => Effect.Effect<Panel, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.readInputPanel")(function*(
+  manifest: DatasetManifest,
+  file: string,
+  ids?: ReadonlyArray<string>,
+  delimiter: string = ","
+) {
+  const common = {
+    file,
+    field: FIELD,
+    description: `CSV ${file}`,
+    delimiter,
+    time: manifest.timeColumn === undefined
+      ? { kind: "none" as const }
+      : { kind: "column" as const, ref: { column: manifest.timeColumn, field: FIELD } },
+    features: [...manifest.featureColumns, ...manifest.futureColumns].map((column) => ({ column, field: FIELD }))
+  }
+  const future = (panel: Panel): Panel => ({
+    ...panel,
+    series: panel.series.map((series) => splitFutureColumns(series, manifest.futureColumns.length))
+  })
+  switch (manifest.seriesFormat) {
+    case "single":
+      return singlePanel(yield* readInputCsv(manifest, file, delimiter))
+    case "long": {
+      const column = yield* seriesColumnOf(manifest, file, FIELD)
+      return future(
+        yield* readLongCsv({ ...common, target: { column: manifest.target, field: FIELD }, series: { column, field: FIELD }, statics: [] })
+      )
+    }
+    case "wide": {
+      const targets = (ids ?? manifest.series.map((entry) => entry.id)).map((column) => ({ column, field: FIELD }))
+      const panel = future(yield* readWideCsv({ ...common, targets }))
+      // the model knows the target by its training name, whatever the columns are called
+      return { ...panel, series: panel.series.map((series) => ({ ...series, target: { ...series.target, name: manifest.target } })) }
+    }
+  }
+})
+
+const seriesColumnOf = (manifest: DatasetManifest, file: string, field: string): Effect.Effect<string, DataConfigInvalid> =>
+  manifest.seriesColumn === undefined
+    ? Effect.fail(
+      new DataConfigInvalid({
+        file,
+        field,
+        message: "The model was trained on a long-format panel, but its preprocessing.json does not name the series column.",
+        fix: "Re-export the model with `pipeline run` on the same config."
+      })
+    )
+    : Effect.succeed(manifest.seriesColumn)
+
 const FUTURE_FIELD = "--future"
+
+/**
+ * Reads `pipeline predict --future` for any model and gives each series' future columns: a long
+ * panel's file has the id column too (one row per series and forecast time); otherwise one file
+ * holds the values every series shares.
+ */
+export const readFuturePanel: (
+  manifest: DatasetManifest,
+  file: string,
+  delimiter?: string
+) => Effect.Effect<(id: string) => Series | undefined, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn(
+  "data.readFuturePanel"
+)(function*(manifest: DatasetManifest, file: string, delimiter: string = ",") {
+  const [first, ...rest] = manifest.futureColumns
+  if (manifest.seriesFormat !== "long" || first === undefined || manifest.timeColumn === undefined) {
+    const shared = yield* readFutureCsv(manifest, file, delimiter)
+    return (): Series | undefined => shared
+  }
+  const column = yield* seriesColumnOf(manifest, file, FUTURE_FIELD)
+  const panel = yield* readLongCsv({
+    file,
+    field: FUTURE_FIELD,
+    description: `CSV ${file}`,
+    delimiter,
+    time: { kind: "column", ref: { column: manifest.timeColumn, field: FUTURE_FIELD } },
+    target: { column: first, field: FUTURE_FIELD },
+    features: rest.map((name) => ({ column: name, field: FUTURE_FIELD })),
+    series: { column, field: FUTURE_FIELD },
+    statics: []
+  })
+  const byId = new Map(panel.ids.map((id, s) => {
+    const series = panel.series[s]!
+    return [id, { ...series, features: [], future: [series.target, ...series.features] }]
+  }))
+  return (id: string): Series | undefined => byId.get(id)
+})
 
 /**
  * Reads the values of the model's `future_columns` for the forecast range (`pipeline predict
@@ -116,7 +213,8 @@ const futureValuesAt = (
   manifest: DatasetManifest,
   series: Series,
   times: Float64Array,
-  future: Series | undefined
+  future: Series | undefined,
+  id: string | undefined
 ): Effect.Effect<Array<Column>, DataConfigInvalid> =>
   Effect.gen(function*() {
     if (manifest.futureColumns.length === 0) return []
@@ -130,10 +228,12 @@ const futureValuesAt = (
         field: FUTURE_FIELD,
         message: `The model uses future_columns ${manifest.futureColumns.join(", ")}, known in advance, but ${
           future === undefined ? "no --future file gives them" : `${future.description} has no row`
-        } for the forecast time ${when} (the ${manifest.horizon} forecast times must all be there, without gaps).`,
-        fix: `Pass --future <file.csv> with columns ${manifest.timeColumn ?? "time"}, ${
-          manifest.futureColumns.join(", ")
-        } and one row for each of ${nextTimesText(series, times)}.`
+        } for the forecast time ${when}${id === undefined ? "" : ` of series '${id}'`} (the ${manifest.horizon} forecast times must all be there, without gaps).`,
+        fix: `Pass --future <file.csv> with columns ${
+          manifest.seriesFormat === "long" && manifest.seriesColumn !== undefined ? `${manifest.seriesColumn}, ` : ""
+        }${manifest.timeColumn ?? "time"}, ${manifest.futureColumns.join(", ")} and one row for each of ${nextTimesText(series, times)}${
+          id === undefined || manifest.seriesFormat !== "long" ? "" : ` for series '${id}'`
+        }.`
       })
     }
     return manifest.futureColumns.map((name, j) => ({
@@ -154,13 +254,29 @@ const nextTimesText = (series: Series, times: Float64Array): string =>
 export const buildInferenceWindow: (
   manifest: DatasetManifest,
   series: Series,
-  future?: Series
+  future?: Series,
+  s?: number
 ) => Effect.Effect<InferenceWindow, DataConfigInvalid | DataSeriesTooShort> = Effect.fn("data.buildInferenceWindow")(function*(
   manifest: DatasetManifest,
   series: Series,
-  future?: Series
+  future?: Series,
+  s: number = 0
 ) {
   const { lookback, horizon } = manifest
+  const entry = manifest.series[s]
+  const statics = entry?.static ?? []
+  if (entry === undefined || statics.length !== manifest.statics.length) {
+    return yield* new DataConfigInvalid({
+      file: series.file,
+      field: FIELD,
+      message: entry === undefined
+        ? `The model has ${manifest.series.length} series; there is no series number ${s + 1}.`
+        : `The model's series '${entry.id}' has ${statics.length} static inputs, but the model expects ${manifest.statics.length} (${
+          manifest.statics.join(", ")
+        }): its preprocessing.json is inconsistent.`,
+      fix: "Re-export the model with `pipeline run` on the same config."
+    })
+  }
   const columns = series.features.map((column) => column.name)
   const futureColumns = series.future.map((column) => column.name)
   if (
@@ -208,7 +324,7 @@ export const buildInferenceWindow: (
   axis.set(series.times.subarray(from))
   axis.set(ahead, lookback)
   const dates = yield* holidaysAround(series.file, manifest.calendar, axis)
-  const futureAhead = yield* futureValuesAt(manifest, series, ahead, future)
+  const futureAhead = yield* futureValuesAt(manifest, series, ahead, future, manifest.series.length > 1 ? entry.id : undefined)
   const futureAxis = series.future.map((column, j) => {
     const values = new Float64Array(axis.length)
     values.set(column.values.subarray(from))
@@ -221,7 +337,8 @@ export const buildInferenceWindow: (
     dates === undefined ? undefined : { dates, names: manifest.holidays },
     futureAxis
   )
-  const scalerAt = (f: number) => ({ center: manifest.scaler.center[f] ?? 0, scale: manifest.scaler.scale[f] ?? 1 })
+  const scaler = seriesScaler(manifest, s)
+  const scalerAt = (f: number) => ({ center: scaler.center[f] ?? 0, scale: scaler.scale[f] ?? 1 })
   const past = pastColumns(series).map((column, f) => ({ values: column.values.subarray(from), scaler: scalerAt(f) }))
   const matrix = layoutRows(
     layout,
@@ -231,23 +348,37 @@ export const buildInferenceWindow: (
     lookback
   )
   const window: InferenceWindow = {
-    x: matrix,
+    x: withStatics(matrix, lookback, statics),
     lastTime: series.time[rows - 1] ?? "",
     times: nextTimes(series.timeKind, series.times, horizon)
   }
   return window
 })
 
-/** Model outputs (scaled, one per horizon step) in original units. */
-export const toOriginalUnits = (manifest: DatasetManifest, outputs: ArrayLike<number>): Float64Array =>
-  unscaleTarget(manifest, outputs)
+/** The [rows, layout features] matrix with the series' static inputs appended to every row. */
+const withStatics = (matrix: Float32Array, rows: number, statics: ReadonlyArray<number>): Float32Array => {
+  if (statics.length === 0) return matrix
+  const width = matrix.length / rows
+  const features = width + statics.length
+  const out = new Float32Array(rows * features)
+  for (let r = 0; r < rows; r++) {
+    out.set(matrix.subarray(r * width, (r + 1) * width), r * features)
+    out.set(statics, r * features + width)
+  }
+  return out
+}
 
-/** Pairs a window's forecast times with the model outputs, in original units. */
+/** Model outputs of series `s` (scaled, one per horizon step) in original units. */
+export const toOriginalUnits = (manifest: DatasetManifest, outputs: ArrayLike<number>, s = 0): Float64Array =>
+  unscaleTarget(manifest, outputs, s)
+
+/** Pairs a window's forecast times with the model outputs of series `s`, in original units. */
 export const forecastRows = (
   manifest: DatasetManifest,
   window: InferenceWindow,
-  outputs: ArrayLike<number>
+  outputs: ArrayLike<number>,
+  s = 0
 ): Array<ForecastRow> => {
-  const values = toOriginalUnits(manifest, outputs)
+  const values = toOriginalUnits(manifest, outputs, s)
   return window.times.map((time, i) => ({ time, value: values[i]! }))
 }
