@@ -77,6 +77,12 @@ describe("pipeline CLI", () => {
     const forecast = JSON.parse(predicted.stdout)
     expect(forecast.rows).toHaveLength(1)
     expect(Number.isFinite(forecast.rows[0].value)).toBe(true)
+    expect(forecast.rows[0].series).toBe("value")
+
+    const chosen = pipeline(["predict", runDir, "--series", "value"])
+    expect(chosen.code, chosen.stderr).toBe(0)
+    expect(chosen.stdout).toMatch(/^forecast of value after \d{4}-\d{2}-\d{2}:/)
+    expectBadInput(pipeline(["predict", runDir, "--series", "valu"]), null, "The model has no series 'valu'", "Did you mean 'value'?", "--series value")
   })
 
   it("shows the resolved config with provenance", () => {
