@@ -3,7 +3,9 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { loadConfig } from "../../src/config/loadConfig.js"
 import { DataSource } from "../../src/data/DataConfig.js"
 import { groupRows, WIDE_TARGET } from "../../src/data/panelCsv.js"
 import { loadPanel } from "../../src/data/sources.js"
@@ -99,6 +101,19 @@ layer(NodeContext.layer)("panel CSV", (it) => {
       expect(panel.format).toBe("single")
       expect(panel.ids).toEqual(["north"])
       expect([...panel.series[0]!.target.values]).toEqual([10, 11, 12, 13])
+    }))
+
+  it.effect("configs/births-panel.yaml loads both shipped births datasets as a panel of two series", () =>
+    Effect.gen(function*() {
+      const file = fileURLToPath(new URL("../../configs/births-panel.yaml", import.meta.url))
+      const { config } = yield* loadConfig(file, [])
+      expect(config.data.scaler_scope).toBe("series")
+      const panel = yield* loadPanel(config.data.source, dirname(file))
+      expect(panel.ids).toEqual(["us-births-1994-2003", "us-births-2000-2014"])
+      expect(panel.series.map((s) => [s.time[0], s.time.at(-1), s.target.name])).toEqual([
+        ["1994-01-01", "2003-12-31", "births"],
+        ["2000-01-01", "2014-12-31", "births"]
+      ])
     }))
 
   it("groups rows by code with a stable counting sort", () => {
