@@ -165,6 +165,15 @@ describe("pipeline CLI", () => {
       expectBadInput(pipeline(["run", cell.file, "--output-dir", cell.out]), cell.out, "oops", "units", "4")
     })
 
+    it("panel CSV: unknown series column, duplicate (series, time) rows", () => {
+      const csv = (source: string) => config(base.replace("{ kind: synthetic, length: 200 }", source))
+      const file = join(fixtures, "cli", "panel-duplicate.csv")
+      const column = csv(`{ kind: csv, path: ${file}, time_column: date, series_column: shop, target_column: units }`)
+      expectBadInput(pipeline(["run", column.file, "--output-dir", column.out]), column.out, "no column 'shop'", "data.source.series_column")
+      const duplicate = csv(`{ kind: csv, path: ${file}, time_column: date, series_column: store, target_column: units }`)
+      expectBadInput(pipeline(["run", duplicate.file, "--output-dir", duplicate.out]), duplicate.out, "Rows 3 and 5", "series 'south'")
+    })
+
     it("series shorter than lookback + horizon, impossible split", () => {
       const short = config(base.replace("{ kind: synthetic, length: 200 }", `{ kind: csv, path: ${join(fixtures, "cli", "short.csv")}, time_column: date, target_column: units }`).replace("lookback: 8", "lookback: 20"))
       expectBadInput(pipeline(["run", short.file, "--output-dir", short.out]), short.out, "lookback")
