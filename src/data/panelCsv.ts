@@ -115,6 +115,17 @@ export const readLongCsv: (
   const times = yield* readTimes(spec, table)
   const { offsets, order } = groupRows(idColumn.codes, ids.length)
 
+  // series of a panel mostly share their times: each distinct time is formatted once, and its
+  // text is shared by the rows that have it (no string per row)
+  const texts = new Map<number, string>()
+  const textOf = (value: number): string => {
+    let text = texts.get(value)
+    if (text === undefined) {
+      text = formatTime(times.kind, value)
+      texts.set(value, text)
+    }
+    return text
+  }
   const series: Array<Series> = []
   const staticValues = spec.statics.map(() => new Float64Array(ids.length))
   for (const [s, id] of ids.entries()) {
@@ -134,7 +145,7 @@ export const readLongCsv: (
       timeColumn: times.column,
       timeKind: times.kind,
       times: own,
-      time: Array.from(own, (value) => formatTime(times.kind, value)),
+      time: Array.from(own, textOf),
       target: { name: spec.target.column, values: pick(target.values, rows) },
       lines: Int32Array.from(rows, (row) => table.lines[row]!),
       features: features.map((column) => ({ name: column.name, values: pick(column.values, rows) })),

@@ -58,8 +58,15 @@ const time = (file: string, request: ColumnRequest): ColumnBuilder => {
   const values = growableFloat64()
   let family: "calendar" | "number" | undefined
   let hasClock = false
+  // a long-format panel sorted by time repeats each time once per series: parse it once
+  let lastText: string | undefined
+  let lastValue = 0
   return {
     push: (text, line) => {
+      if (text === lastText) {
+        values.push(lastValue)
+        return undefined
+      }
       const parsed = parseTime(text)
       const rowFamily = parsed === undefined ? undefined : parsed.kind === "number" ? "number" : "calendar"
       if (parsed === undefined || (family !== undefined && rowFamily !== family)) {
@@ -81,6 +88,8 @@ const time = (file: string, request: ColumnRequest): ColumnBuilder => {
       family = rowFamily
       hasClock ||= parsed.kind === "datetime"
       values.push(parsed.value)
+      lastText = text
+      lastValue = parsed.value
       return undefined
     },
     finish: () => ({
