@@ -5,7 +5,7 @@ import { type DatasetManifest, seriesScaler, unscaleTarget } from "./Dataset.js"
 import { wantsCalendar } from "./calendar.js"
 import { DataConfigInvalid, type DataError, DataSeriesTooShort } from "./errors.js"
 import { holidaysAround, knownColumns, pastColumns } from "./features.js"
-import { layoutRows } from "./layout.js"
+import { layoutFeatureNames, layoutRows } from "./layout.js"
 import { readLongCsv, readWideCsv } from "./panelCsv.js"
 import { type Column, type Panel, type Series, singlePanel } from "./Series.js"
 import { splitFutureColumns } from "./sources.js"
@@ -265,15 +265,18 @@ export const buildInferenceWindow: (
   const { lookback, horizon } = manifest
   const entry = manifest.series[s]
   const statics = entry?.static ?? []
-  if (entry === undefined || statics.length !== manifest.statics.length) {
+  const width = layoutFeatureNames(manifest.layout).length + manifest.statics.length
+  if (entry === undefined || statics.length !== manifest.statics.length || width !== manifest.features.length) {
     return yield* new DataConfigInvalid({
       file: series.file,
       field: FIELD,
       message: entry === undefined
         ? `The model has ${manifest.series.length} series; there is no series number ${s + 1}.`
-        : `The model's series '${entry.id}' has ${statics.length} static inputs, but the model expects ${manifest.statics.length} (${
+        : statics.length !== manifest.statics.length
+        ? `The model's series '${entry.id}' has ${statics.length} static inputs, but the model expects ${manifest.statics.length} (${
           manifest.statics.join(", ")
-        }): its preprocessing.json is inconsistent.`,
+        }): its preprocessing.json is inconsistent.`
+        : `The model's preprocessing.json lists ${manifest.features.length} input features, but its layout and static inputs make ${width}.`,
       fix: "Re-export the model with `pipeline run` on the same config."
     })
   }

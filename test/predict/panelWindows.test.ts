@@ -92,6 +92,15 @@ layer(NodeContext.layer)("predict on a panel", (it) => {
       expect(gap.fix).toContain("columns store, date, promo")
     }))
 
+  it.effect("a model whose series lack their static inputs is refused, not guessed", () =>
+    Effect.gen(function*() {
+      const panel = yield* readInputPanel(manifest, longFile)
+      const broken: DatasetManifest = { ...manifest, series: manifest.series.map(({ static: _static, ...rest }) => rest) }
+      const error = yield* Effect.flip(buildInferenceWindow(broken, panel.series[0]!, undefined, 0))
+      expect(error._tag).toBe("DataConfigInvalid")
+      expect(error.message).toContain("series 'north' has 0 static inputs, but the model expects 1 (size)")
+    }))
+
   it.effect("reads a wide --input: one column per series of the model (or only those asked for)", () =>
     Effect.gen(function*() {
       const wide: DatasetManifest = {
