@@ -165,8 +165,44 @@ export const readLongCsv: (
 })
 
 /**
+ * The rows [from, to) of a wide target column from its first value to its last: empty cells
+ * before and after are where the series has not started or has ended; one between is a gap.
+ */
+const valuedSpan = (
+  spec: WideCsvSpec,
+  table: Table,
+  ref: ColumnRef,
+  values: Float64Array
+): Effect.Effect<readonly [number, number], DataValueInvalid> => {
+  let from = 0
+  while (from < values.length && Number.isNaN(values[from]!)) from++
+  let to = values.length
+  while (to > from && Number.isNaN(values[to - 1]!)) to--
+  const invalid = (row: number, message: string, fix: string) =>
+    Effect.fail(new DataValueInvalid({ file: spec.file, field: ref.field, row, column: ref.column, text: "", message, fix }))
+  if (from === to) {
+    return invalid(
+      1,
+      `Column '${ref.column}' of ${spec.file} (${ref.field}) is empty on every row: series '${ref.column}' has no values.`,
+      `Fill column '${ref.column}' or remove it from ${ref.field.replace(/\[\d+\]$/, "")}.`
+    )
+  }
+  for (let row = from; row < to; row++) {
+    if (!Number.isNaN(values[row]!)) continue
+    const [line, first, last] = [table.lines[row]!, table.lines[from]!, table.lines[to - 1]!]
+    return invalid(
+      line,
+      `Row ${line} of ${spec.file} has an empty cell in column '${ref.column}' (series '${ref.column}'), between its first value (row ${first}) and its last (row ${last}): a wide series may start late and end early, but not have gaps.`,
+      `Fill row ${line} of column '${ref.column}' (e.g. with an interpolated value).`
+    )
+  }
+  return Effect.succeed([from, to] as const)
+}
+
+/**
  * Reads a wide-format CSV panel: one series per target column (its name is the id), all on the
- * shared time column and sharing the feature columns' arrays.
+ * shared time column and sharing the feature columns' arrays. A series spans its column's first
+ * to last value (views, not copies).
  */
 export const readWideCsv: (
   spec: WideCsvSpec
@@ -187,7 +223,12 @@ export const readWideCsv: (
     field: spec.field,
     delimiter: spec.delimiter,
     delimiterField: spec.delimiterField,
-    columns: [...numericRequests([...spec.targets, ...spec.features]), ...timeRequests(spec)]
+    columns: [
+      // a wide series may start late and end early: its column is empty before and after
+      ...spec.targets.map((ref): ColumnRequest => ({ ...ref, kind: "numeric", allowEmpty: true })),
+      ...numericRequests(spec.features),
+      ...timeRequests(spec)
+    ]
   })
   const columnSpec: CsvSpec = { ...spec, target: spec.targets[0]! }
   const targets: Array<Column> = []
@@ -198,18 +239,23 @@ export const readWideCsv: (
   const outOfOrder = checkIncreasing(columnSpec, table, times)
   if (outOfOrder !== undefined) return yield* outOfOrder
   const time = Array.from(times.values, (value) => formatTime(times.kind, value))
-  const series = targets.map((column): Series => ({
-    description: `series '${column.name}' of ${spec.description}`,
-    file: spec.file,
-    timeColumn: times.column,
-    timeKind: times.kind,
-    times: times.values,
-    time,
-    target: { name: WIDE_TARGET, values: column.values },
-    lines: table.lines,
-    features,
-    future: []
-  }))
+  const series: Array<Series> = []
+  for (const [j, column] of targets.entries()) {
+    const span = yield* valuedSpan(spec, table, spec.targets[j]!, column.values)
+    const [from, to] = span
+    series.push({
+      description: `series '${column.name}' of ${spec.description}`,
+      file: spec.file,
+      timeColumn: times.column,
+      timeKind: times.kind,
+      times: times.values.subarray(from, to),
+      time: from === 0 && to === time.length ? time : time.slice(from, to),
+      target: { name: WIDE_TARGET, values: column.values.subarray(from, to) },
+      lines: table.lines.subarray(from, to),
+      features: features.map((feature) => ({ name: feature.name, values: feature.values.subarray(from, to) })),
+      future: []
+    })
+  }
   const panel: Panel = {
     description: spec.description,
     file: spec.file,

@@ -184,6 +184,42 @@ layer(NodeContext.layer)("panel CSV", (it) => {
       expect(error.message).toContain("empty cell in column 'store'")
     }))
 
+  it.effect("wide format: a series may start late and end early; a gap inside it is named", () =>
+    Effect.gen(function*() {
+      const dir = csvDir("date,a,b,x\n2021-01-01,1,,7\n2021-01-02,2,20,8\n2021-01-03,3,30,9\n2021-01-04,,40,10\n")
+      const panel = yield* loadPanel(
+        source({ kind: "csv", path: "data.csv", time_column: "date", target_columns: ["a", "b"], feature_columns: ["x"] }),
+        dir
+      )
+      expect(panel.series.map((s) => s.time)).toEqual([
+        ["2021-01-01", "2021-01-02", "2021-01-03"],
+        ["2021-01-02", "2021-01-03", "2021-01-04"]
+      ])
+      expect(panel.series.map((s) => [...s.target.values])).toEqual([[1, 2, 3], [20, 30, 40]])
+      expect(panel.series.map((s) => [...s.features[0]!.values])).toEqual([[7, 8, 9], [8, 9, 10]])
+      expect(panel.series.map((s) => [...s.lines!])).toEqual([[2, 3, 4], [3, 4, 5]])
+
+      const gap = yield* Effect.flip(loadPanel(
+        source({ kind: "csv", path: "data.csv", time_column: "date", target_columns: ["a", "b"] }),
+        csvDir("date,a,b\n2021-01-01,1,10\n2021-01-02,,20\n2021-01-03,3,30\n")
+      ))
+      expect(gap._tag).toBe("DataValueInvalid")
+      expect(gap.field).toBe("data.source.target_columns[0]")
+      expect(gap.message).toContain("Row 3 of")
+      expect(gap.message).toContain("between its first value (row 2) and its last (row 4)")
+      const empty = yield* Effect.flip(loadPanel(
+        source({ kind: "csv", path: "data.csv", time_column: "date", target_columns: ["a", "b"] }),
+        csvDir("date,a,b\n2021-01-01,1,\n2021-01-02,2,\n")
+      ))
+      expect(empty.message).toContain("series 'b' has no values")
+      // features stay complete: an empty feature cell is refused as before
+      const feature = yield* Effect.flip(loadPanel(
+        source({ kind: "csv", path: "data.csv", time_column: "date", target_columns: ["a"], feature_columns: ["x"] }),
+        csvDir("date,a,x\n2021-01-01,1,\n")
+      ))
+      expect(feature.message).toContain("an empty cell in column 'x'")
+    }))
+
   it.effect("wide format: a target column listed twice, or missing, is refused", () =>
     Effect.gen(function*() {
       const twice = yield* Effect.flip(loadPanel(

@@ -10,7 +10,7 @@
 /** How a requested column is read. */
 export type ColumnKind = "numeric" | "time" | "categorical"
 
-/** A column of plain numbers, in float64; every value is finite and fits a float32. */
+/** A column of plain numbers, in float64; every value is finite and fits a float32 (NaN: an empty cell, where allowed). */
 export interface NumericColumn {
   readonly kind: "numeric"
   readonly name: string
@@ -55,4 +55,6 @@ export interface ColumnRequest {
   readonly column: string
   readonly field: string
   readonly kind: ColumnKind
+  /** Numeric columns: read an empty cell as NaN instead of refusing it (the caller decides what a gap means). */
+  readonly allowEmpty?: boolean
 }

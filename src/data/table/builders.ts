@@ -28,6 +28,10 @@ const numeric = (file: string, request: ColumnRequest): ColumnBuilder => {
     })
   return {
     push: (text, line) => {
+      if (text === "" && request.allowEmpty === true) {
+        values.push(Number.NaN)
+        return undefined
+      }
       const value = parseNumber(text)
       if (value === undefined) {
         return looksMisdecoded(text)
