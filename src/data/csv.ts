@@ -96,8 +96,7 @@ export const readCsvSeries: (
   return series
 })
 
-/** A requested column of the table, checked to be of the kind asked for. */
-export const columnOf = (
+const columnOf = (
   spec: CsvSpec,
   table: Table,
   ref: ColumnRef,
