@@ -92,6 +92,16 @@ export const readLongCsv: (
 ) => Effect.Effect<Panel, PanelCsvError, FileSystem.FileSystem | Path.Path> = Effect.fn("data.readLongCsv")(function*(
   spec: LongCsvSpec
 ) {
+  const timeRefs = spec.time.kind === "column" ? [spec.time.ref] : []
+  const clash = [spec.target, ...spec.features, ...spec.statics, ...timeRefs].find((ref) => ref.column === spec.series.column)
+  if (clash !== undefined) {
+    return yield* new DataConfigInvalid({
+      file: spec.file,
+      field: clash.field,
+      message: `Column '${clash.column}' of ${spec.file} is named as the series id column (${spec.series.field}) and also in ${clash.field}.`,
+      fix: `Use the id column only as ${spec.series.field}; remove it from ${clash.field.replace(/\[\d+\]$/, "")}.`
+    })
+  }
   const table = yield* readCsvTable({
     file: spec.file,
     field: spec.field,

@@ -175,6 +175,14 @@ layer(NodeContext.layer)("panel CSV", (it) => {
       expect(gap.message).toContain("(series 'b')")
     }))
 
+  it.effect("the id column named again as a feature is refused up front", () =>
+    Effect.gen(function*() {
+      const error = yield* longCsv("date,store,units\n2021-01-01,1,1\n2021-01-01,2,2\n", { feature_columns: ["store"] })
+      expect(error._tag).toBe("DataConfigInvalid")
+      expect(error.field).toBe("data.source.feature_columns[0]")
+      expect(error.message).toContain("named as the series id column (data.source.series_column)")
+    }))
+
   it.effect("an empty id cell is refused, naming the line and the column", () =>
     Effect.gen(function*() {
       const error = yield* longCsv("date,store,units\n2021-01-01,a,1\n2021-01-01,,2\n")
