@@ -1,83 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { TrainConfig } from "../../src/config/TrainConfig.js"
-import { CalendarConfig } from "../../src/data/DataConfig.js"
-import type { Dataset } from "../../src/data/Dataset.js"
-import { makeLayout } from "../../src/data/layout.js"
-import { makeSplit, type WindowInputs } from "../../src/data/views.js"
 import { EvalReport, evaluate, splitForecasts } from "../../src/evaluate/evaluate.js"
+import { config, panel, predictFor, testWindows } from "./panelFixture.js"
 
-/**
- * Two series with their own scalers and levels, season 2:
- * a = 10 12 11 15 14 16 | 18 17 20 19   (6 train rows, scaler center 10, scale 2)
- * b = 100 120 110 150 140 | 130 160 150 (5 train rows, scaler center 100, scale 20)
- * In-sample scales: a: MASE (|11−10|+|15−12|+|14−11|+|16−15|)/4 = 2, RMSSE (4+1+16+1+4)/5 = 5.2;
- * b: MASE (10+30+30)/3 = 70/3, RMSSE (400+100+1600+100)/4 = 550.
- */
-const a = [10, 12, 11, 15, 14, 16, 18, 17, 20, 19]
-const b = [100, 120, 110, 150, 140, 130, 160, 150]
-const target = Float64Array.from([...a, ...b])
-const offsets = Int32Array.of(0, a.length, a.length + b.length)
-const scalers = [{ center: [10], scale: [2] }, { center: [100], scale: [20] }]
-/** The model's forecast for each row of the concatenated series (the test rows only). */
-const forecastOf = new Map([[6, 19], [7, 17], [8, 18], [9, 19], [10 + 5, 140], [10 + 6, 150], [10 + 7, 150]])
-
-/** One input feature holding the concatenated row of the step after it, so a window's input names its target row. */
-const inputs: WindowInputs = { rows: Float32Array.from({ length: target.length }, (_, r) => r + 1), features: 1, offsets }
-
-const panel = (horizon: number, windows: { val: Array<[number, number]>; test: Array<[number, number]> }): Dataset => {
-  const split = (list: Array<[number, number]>) =>
-    makeSplit(inputs, 1, new Float32Array(list.length * horizon), Int32Array.from(list, ([, start]) => start), Int32Array.from(list, ([s]) => s))
-  const counts = (s: number) => ({ train: 0, val: windows.val.filter(([w]) => w === s).length, test: windows.test.filter(([w]) => w === s).length })
-  return {
-    manifest: {
-      source: "test panel",
-      features: ["value"],
-      target: "value",
-      layout: makeLayout(["value"], [], horizon),
-      featureColumns: [],
-      futureColumns: [],
-      calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
-      holidays: [],
-      lookback: 1,
-      horizon,
-      stride: 1,
-      scaler: { kind: "standard", center: [50], scale: [10] },
-      counts: { train: 0, val: windows.val.length, test: windows.test.length },
-      rows: { train: 11, val: 0, test: 7 },
-      series: [
-        { id: "a", rows: { train: 6, val: 0, test: 4 }, counts: counts(0), first: "a0", last: "a9", scaler: scalers[0]! },
-        { id: "b", rows: { train: 5, val: 0, test: 3 }, counts: counts(1), first: "b0", last: "b7", scaler: scalers[1]! }
-      ],
-      statics: [],
-      seriesFormat: "long",
-      seriesColumn: "id",
-      fingerprint: "",
-      timeKind: "none"
-    },
-    series: {
-      ids: ["a", "b"],
-      offsets,
-      time: [...a.map((_, t) => `a${t}`), ...b.map((_, t) => `b${t}`)],
-      target
-    },
-    inputs,
-    splits: { train: split([]), val: split(windows.val), test: split(windows.test) }
-  }
-}
-
-const seriesOfRow = (row: number) => (row >= a.length ? 1 : 0)
-
-/** Scaled outputs of the model: for each window (its input names its first target row), the forecasts of its `horizon` rows. */
-const predictFor = (horizon: number) => (x: Float32Array, n: number) =>
-  Effect.succeed(Float32Array.from({ length: n * horizon }, (_, k) => {
-    const row = x[Math.floor(k / horizon)]! + (k % horizon)
-    const scaler = scalers[seriesOfRow(row)]!
-    return ((forecastOf.get(row) ?? 0) - scaler.center[0]!) / scaler.scale[0]!
-  }))
-
-const config = Schema.decodeUnknownSync(TrainConfig)({ eval: { season: 2, splits: ["val", "test"] } })
-const testWindows: Array<[number, number]> = [[0, 6], [0, 7], [0, 8], [0, 9], [1, 5], [1, 6], [1, 7]]
+// the two series a and b of panelFixture: see its comment for their values and in-sample scales
 
 describe("evaluate on a panel", () => {
   it.effect("per-series RMSE, MAE, MASE, RMSSE, baselines and skill, and macro / micro averages, as computed by hand", () =>
