@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { EvalReport, evaluate, splitForecasts } from "../../src/evaluate/evaluate.js"
-import { config, panel, predictFor, testWindows } from "./panelFixture.js"
+import { config, manySeries, panel, predictFor, testWindows } from "./panelFixture.js"
 
 // the two series a and b of panelFixture: see its comment for their values and in-sample scales
 
@@ -90,4 +90,20 @@ describe("evaluate on a panel", () => {
     // b's row 1 one season back is before b's first row: its last value (b0 = 100), not a's row 9 (19)
     expect(Array.from(f.seasonal)).toEqual([100, 10])
   })
+
+  it.effect("eval.json of 1,000 series: one entry per series and step, no per-point data", () =>
+    Effect.gen(function*() {
+      const size = (testRows: number) =>
+        Effect.map(evaluate({ config, ...manySeries(1000, 120, testRows, 7) }), ({ report }) => {
+          expect(report.splits.test!.series).toHaveLength(1000)
+          expect(report.splits.test!.steps).toHaveLength(7)
+          // as Persist writes it
+          return JSON.stringify(Schema.encodeSync(EvalReport)(report), null, 2).length
+        })
+      const short = yield* size(30)
+      const long = yield* size(60)
+      // twice the forecasts, the same size: it grows with the series, not with the points
+      expect(Math.abs(long - short) / short).toBeLessThan(0.02)
+      expect(short).toBeLessThan(1_500_000)
+    }))
 })

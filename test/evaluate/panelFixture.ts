@@ -79,3 +79,56 @@ export const predictFor = (horizon: number) => (x: Float32Array, n: number) =>
 export const config = Schema.decodeUnknownSync(TrainConfig)({ eval: { season: 2, splits: ["val", "test"] } })
 /** Every test window of both series at horizon 1. */
 export const testWindows: Array<[number, number]> = [[0, 6], [0, 7], [0, 8], [0, 9], [1, 5], [1, 6], [1, 7]]
+
+/**
+ * `n` series of `rows` rows each (series s is a weekly pattern at level 100·(s+1)), the last
+ * `testRows` rows of each in test, the rest in train, and a model that forecasts 1% high.
+ */
+export const manySeries = (n: number, rows: number, testRows: number, horizon: number) => {
+  const total = n * rows
+  const target = Float64Array.from({ length: total }, (_, k) => 100 * (Math.floor(k / rows) + 1) + 10 * Math.sin((2 * Math.PI * k) / 7))
+  const offsets = Int32Array.from({ length: n + 1 }, (_, s) => s * rows)
+  const inputs: WindowInputs = { rows: Float32Array.from({ length: total }, (_, r) => r + 1), features: 1, offsets }
+  const starts = Array.from({ length: testRows - horizon + 1 }, (_, k) => rows - testRows + k)
+  const windows = Array.from({ length: n }, (_, s) => starts.map((start) => [s, start] as const)).flat()
+  const test = makeSplit(inputs, 1, new Float32Array(windows.length * horizon), Int32Array.from(windows, ([, t]) => t), Int32Array.from(windows, ([s]) => s))
+  const none = makeSplit(inputs, 1, new Float32Array(0), new Int32Array(0), new Int32Array(0))
+  const ids = Array.from({ length: n }, (_, s) => `store-${String(s).padStart(4, "0")}`)
+  const dataset: Dataset = {
+    manifest: {
+      source: "synthetic panel",
+      features: ["value"],
+      target: "value",
+      layout: makeLayout(["value"], [], horizon),
+      featureColumns: [],
+      futureColumns: [],
+      calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
+      holidays: [],
+      lookback: 1,
+      horizon,
+      stride: 1,
+      scaler: { kind: "standard", center: [0], scale: [1] },
+      counts: { train: 0, val: 0, test: windows.length },
+      rows: { train: n * (rows - testRows), val: 0, test: n * testRows },
+      series: ids.map((id) => ({
+        id,
+        rows: { train: rows - testRows, val: 0, test: testRows },
+        counts: { train: 0, val: 0, test: starts.length },
+        first: "0",
+        last: String(rows - 1)
+      })),
+      statics: [],
+      seriesFormat: "long",
+      seriesColumn: "store",
+      fingerprint: "",
+      timeKind: "number"
+    },
+    series: { ids, offsets, time: Array.from({ length: total }, (_, k) => String(k % rows)), target },
+    inputs,
+    splits: { train: none, val: none, test }
+  }
+  // the window's input names its first target row; forecast each step 1% above the actual
+  const predict = (x: Float32Array, count: number) =>
+    Effect.succeed(Float32Array.from({ length: count * horizon }, (_, k) => 1.01 * target[x[Math.floor(k / horizon)]! + (k % horizon)]!))
+  return { dataset, predict }
+}
