@@ -1,4 +1,4 @@
-import type { Averages } from "./breakdown.js"
+import type { Averages, StepReport } from "./breakdown.js"
 import type { Evaluation, SplitReport } from "./evaluate.js"
 import { worstSeries } from "./rank.js"
 
@@ -30,6 +30,22 @@ const averageLines = (series: number, macro: Averages, micro: Averages): Array<s
   ]
 }
 
+/** The horizon steps the terminal shows: all up to 8, else the first two, the quartiles and the last. */
+export const shownSteps = (horizon: number): Array<number> =>
+  horizon <= 8 ? Array.from({ length: horizon }, (_, h) => h + 1) : [...new Set([1, 2, Math.round(horizon / 4), Math.round(horizon / 2), Math.round((3 * horizon) / 4), horizon])]
+
+/** RMSE and MASE of the model and the seasonal naive at each shown horizon step. */
+const stepLines = (steps: ReadonlyArray<StepReport>): Array<string> => {
+  const shown = shownSteps(steps.length).flatMap((step) => steps.filter((s) => s.step === step))
+  return [
+    header(shown.map((s) => `step ${s.step}`)),
+    numbers("model rmse", shown.map((s) => s.model.rmse)),
+    numbers("s.naive rmse", shown.map((s) => s.baselines.seasonal_naive.rmse)),
+    numbers("model mase", shown.map((s) => s.model.mase)),
+    numbers("s.naive mase", shown.map((s) => s.baselines.seasonal_naive.mase))
+  ]
+}
+
 /** The worst series of a split by the model's MASE (or RMSE), with their skill against the seasonal naive. */
 const worstLines = (split: string, report: SplitReport): Array<string> => {
   const worst = worstSeries(report.series ?? [], worstShown)
@@ -46,8 +62,9 @@ const worstLines = (split: string, report: SplitReport): Array<string> => {
 }
 
 /**
- * A small table of model vs baselines per split, in original units; for many series also the
- * macro and micro averages and the worst series (of test, else the last split evaluated).
+ * A small table of model vs baselines per split, in original units; with horizon > 1 the error
+ * per horizon step; for many series also the macro and micro averages and the worst series (of
+ * test, else the last split evaluated).
  */
 export const metricsTable = (evaluation: Evaluation): string => {
   const lines: Array<string> = []
@@ -65,6 +82,7 @@ export const metricsTable = (evaluation: Evaluation): string => {
         skillWords(report.skill.vs_last_value)
       } than last value`
     )
+    if (report.steps !== undefined && report.steps.length > 1) lines.push(...stepLines(report.steps))
     const series = report.series?.length ?? 0
     if (series > 1 && report.macro !== undefined && report.micro !== undefined) {
       lines.push(...averageLines(series, report.macro, report.micro))

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import type { PointMetrics, SeriesReport } from "../../src/evaluate/breakdown.js"
 import { evaluate } from "../../src/evaluate/evaluate.js"
 import { rankSeries, representativeSeries, worstSeries } from "../../src/evaluate/rank.js"
-import { metricsTable } from "../../src/evaluate/table.js"
+import { metricsTable, shownSteps } from "../../src/evaluate/table.js"
 import { config, panel, predictFor, testWindows } from "./panelFixture.js"
 
 const metrics = (rmse: number, mase: number): PointMetrics => ({ rmse, mae: rmse, mape: 1, smape: 1, mase, rmsse: mase })
@@ -61,5 +61,16 @@ describe("metricsTable", () => {
       const table = metricsTable(yield* evaluate({ config, dataset, predict: predictFor(1) }))
       expect(table).not.toMatch(/macro|micro|worst/)
       expect(table.split("\n")[0]).toBe("test:")
+    }))
+
+  it.effect("horizon > 1: RMSE and MASE per horizon step", () =>
+    Effect.gen(function*() {
+      const dataset = panel(2, { val: [], test: [[0, 6], [0, 7], [0, 8], [1, 5], [1, 6]] })
+      const lines = metricsTable(yield* evaluate({ config, dataset, predict: predictFor(2) })).split("\n")
+      expect(lines.find((l) => l.includes("step 1"))!.trim().split(/\s{2,}/)).toEqual(["step 1", "step 2"])
+      // pooled RMSE of step 1: √(205/5); step 2: √(104/5)
+      expect(lines.find((l) => l.startsWith("  model rmse"))!.trim().split(/\s+/).slice(2)).toEqual([Math.sqrt(41).toFixed(4), Math.sqrt(20.8).toFixed(4)])
+      expect(shownSteps(3)).toEqual([1, 2, 3])
+      expect(shownSteps(28)).toEqual([1, 2, 7, 14, 21, 28])
     }))
 })
