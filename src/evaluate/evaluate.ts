@@ -32,7 +32,7 @@ export const SplitReport = Schema.Struct({
   steps: Schema.optional(Schema.Array(StepReport))
 })
 
-/** Evaluate's output: metrics in original units per split, baselines and skill. */
+/** Evaluate's output (eval.json): per split the metrics in original units, baselines and skill, overall, per series, macro / micro and per horizon step. */
 export const EvalReport = Schema.Struct({
   season: Schema.Number,
   horizon: Schema.Number,
