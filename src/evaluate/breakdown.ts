@@ -27,11 +27,11 @@ const byForecaster = <S extends Schema.Schema.Any>(metrics: S) => ({ model: metr
 export const Averages = Schema.Struct(byForecaster(AverageMetrics))
 export type Averages = typeof Averages.Type
 
-/** One series' scores over every window and horizon step of a split. */
+/** One series' scores over every window and horizon step of a split; `count` is its forecasts (windows × horizon). */
 export const SeriesReport = Schema.Struct({ id: Schema.String, count: Schema.Number, ...byForecaster(PointMetrics), skill: Skill })
 export type SeriesReport = typeof SeriesReport.Type
 
-/** The scores of one horizon step (1 = the first forecast step) over every window: pooled, and macro over series. */
+/** The scores of one horizon step (1 = the first forecast step) over every window (`count`): pooled, and macro over series. */
 export const StepReport = Schema.Struct({ step: Schema.Number, count: Schema.Number, ...byForecaster(PointMetrics), skill: Skill, macro: Averages })
 export type StepReport = typeof StepReport.Type
 
