@@ -1,25 +1,38 @@
 import { Effect, Schema } from "effect"
 import type { TrainConfig } from "../config/TrainConfig.js"
 import { type Dataset, type Split, seriesRow, unscaleWindows } from "../data/Dataset.js"
-import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
 import { predictSplit } from "../data/predictSplit.js"
-import { maseScale, rmsseScale, seriesErrors } from "./scaled.js"
+import { Averages, type Breakdown, breakdown, type SeriesScale, SeriesReport, Skill, StepReport } from "./breakdown.js"
+import { ForecastMetrics, forecastMetrics, MetricNumber, skill } from "./metrics.js"
+import { maseScale, rmsseScale } from "./scaled.js"
 
-/** One split's scores: the model, both naive baselines and the skill against each. */
+/**
+ * One split's scores: the model, both naive baselines and the skill against each, over every
+ * forecast; then per series, their macro and micro averages and, with horizon > 1, per step.
+ */
 export const SplitReport = Schema.Struct({
   model: ForecastMetrics,
   baselines: Schema.Struct({ last_value: ForecastMetrics, seasonal_naive: ForecastMetrics }),
   /** 1 − RMSE_model / RMSE_baseline: the share of the baseline's error the model removes. */
-  skill: Schema.Struct({ vs_last_value: MetricNumber, vs_seasonal_naive: MetricNumber }),
-  /** Scale-free errors (M4 MASE with the eval season, M5 RMSSE), scaled on the series' train rows. */
+  skill: Skill,
+  /** Scale-free errors (M4 MASE with the eval season, M5 RMSSE), each forecast scaled on its series' train rows (the micro average). */
   scale_free: Schema.Struct({
     model: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber }),
     last_value: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber }),
     seasonal_naive: Schema.Struct({ mase: MetricNumber, rmsse: MetricNumber })
-  })
+  }),
+  // the rest is absent from eval.json files written before per-series evaluation
+  /** Per series with windows in the split, in series order. */
+  series: Schema.optional(Schema.Array(SeriesReport)),
+  /** Mean over series of each series' metric (every series counts the same). */
+  macro: Schema.optional(Averages),
+  /** Pooled over every forecast, each scaled by its own series. */
+  micro: Schema.optional(Averages),
+  /** Per horizon step (1 … horizon), only when the horizon is longer than 1. */
+  steps: Schema.optional(Schema.Array(StepReport))
 })
 
-/** Evaluate's output: metrics in original units per split, baselines and skill. */
+/** Evaluate's output (eval.json): per split the metrics in original units, baselines and skill, overall, per series, macro / micro and per horizon step. */
 export const EvalReport = Schema.Struct({
   season: Schema.Number,
   horizon: Schema.Number,
@@ -30,6 +43,7 @@ export type SplitReport = typeof SplitReport.Type
 
 /** One row of the first-step test forecasts, written to `predictions/test.csv`. */
 export const PredictionRow = Schema.Struct({
+  series: Schema.String,
   time: Schema.String,
   actual: MetricNumber,
   predicted: MetricNumber,
@@ -88,23 +102,36 @@ export const splitForecasts = (dataset: Dataset, split: Split, scaledPredictions
   return { actual, predicted, lastValue, seasonal, previous }
 }
 
-const reportFor = (f: SplitForecasts, scales: { readonly mase: number; readonly rmsse: number }): SplitReport => {
+const reportFor = (f: SplitForecasts, parts: Breakdown): SplitReport => {
   const model = forecastMetrics(f.actual, f.predicted, f.previous)
   const lastValue = forecastMetrics(f.actual, f.lastValue, f.previous)
   const seasonal = forecastMetrics(f.actual, f.seasonal, f.previous)
-  const scaled = (predicted: ArrayLike<number>) => {
-    const e = seriesErrors({ id: "", actual: f.actual, predicted, maseScale: scales.mase, rmsseScale: scales.rmsse })
-    return { mase: e.mase, rmsse: e.rmsse }
-  }
+  const scaled = (m: { readonly mase: number; readonly rmsse: number }) => ({ mase: m.mase, rmsse: m.rmsse })
   return {
     model,
     baselines: { last_value: lastValue, seasonal_naive: seasonal },
     skill: { vs_last_value: skill(model, lastValue), vs_seasonal_naive: skill(model, seasonal) },
-    scale_free: { model: scaled(f.predicted), last_value: scaled(f.lastValue), seasonal_naive: scaled(f.seasonal) }
+    scale_free: {
+      model: scaled(parts.micro.model),
+      last_value: scaled(parts.micro.baselines.last_value),
+      seasonal_naive: scaled(parts.micro.baselines.seasonal_naive)
+    },
+    series: parts.series,
+    macro: parts.macro,
+    micro: parts.micro,
+    ...(parts.steps.length > 0 ? { steps: parts.steps } : {})
   }
 }
 
-/** Run the model over val and test and score it, and the naive baselines, in original units. */
+/** MASE and RMSSE denominators of every series, from its own train rows. */
+export const seriesScales = (dataset: Dataset, season: number): Array<SeriesScale> =>
+  dataset.manifest.series.map((entry, s) => {
+    const first = dataset.series.offsets[s]!
+    const train = dataset.series.target.subarray(first, first + entry.rows.train)
+    return { mase: maseScale(train, season), rmsse: rmsseScale(train) }
+  })
+
+/** Run the model over val and test and score it, and the naive baselines, in original units, overall and per series. */
 export const evaluate = <E>(input: EvaluateInput<E>) =>
   Effect.gen(function*() {
     const { config, dataset } = input
@@ -112,8 +139,7 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
     const horizon = dataset.manifest.horizon
     const splits: { val?: SplitReport; test?: SplitReport } = {}
     let testPredictions: Array<PredictionRow> = []
-    const train = dataset.series.target.subarray(0, dataset.manifest.rows.train)
-    const scales = { mase: maseScale(train, season), rmsse: rmsseScale(train) }
+    const scales = seriesScales(dataset, season)
     for (const name of config.eval.splits) {
       const split = dataset.splits[name]
       if (split.n === 0) continue
@@ -125,9 +151,10 @@ export const evaluate = <E>(input: EvaluateInput<E>) =>
         input.predict
       )
       const forecasts = splitForecasts(dataset, split, predicted, season)
-      splits[name] = reportFor(forecasts, scales)
+      splits[name] = reportFor(forecasts, breakdown(forecasts, split.series, horizon, dataset.series.ids, scales))
       if (name === "test") {
         testPredictions = Array.from({ length: split.n }, (_, i) => ({
+          series: dataset.series.ids[split.series[i]!] ?? String(split.series[i]),
           time: dataset.series.time[seriesRow(dataset, split.series[i]!, split.start[i]!)] ?? String(split.start[i]),
           actual: forecasts.actual[i * horizon]!,
           predicted: forecasts.predicted[i * horizon]!,

@@ -81,5 +81,5 @@ export const forecastMetrics = (
 }
 
 /** Skill against a baseline: 1 − RMSE_model / RMSE_baseline (positive = better than the baseline). */
-export const skill = (model: ForecastMetrics, baseline: ForecastMetrics): number =>
+export const skill = (model: { readonly rmse: number }, baseline: { readonly rmse: number }): number =>
   baseline.rmse > 0 ? 1 - model.rmse / baseline.rmse : Number.NaN

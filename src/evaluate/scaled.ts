@@ -64,26 +64,41 @@ export interface PanelErrors {
 }
 
 /**
- * Macro: each metric averaged over series (every series counts the same). Micro: pooled over
- * all forecasts — RMSE and MAE over every point; MASE = Σ|e| / Σ nᵢ·maseScaleᵢ and
- * RMSSE = sqrt(Σe² / Σ nᵢ·rmsseScaleᵢ), i.e. each point scaled by its own series.
+ * Macro: each metric averaged over series (every series counts the same), over the series where
+ * it is finite (a series whose train rows are constant has an infinite MASE and is left out of
+ * that mean). Micro: pooled over all forecasts — RMSE and MAE over every point;
+ * MASE = Σ|e| / Σ nᵢ·maseScaleᵢ and RMSSE = sqrt(Σe² / Σ nᵢ·rmsseScaleᵢ), i.e. each point
+ * scaled by its own series, over the series whose scale is defined.
  */
 export const panelErrors = (all: ReadonlyArray<SeriesForecasts>): PanelErrors => {
   const perSeries = all.map((s) => ({ id: s.id, ...seriesErrors(s) }))
-  const mean = (pick: (e: ScaledErrors) => number) => perSeries.reduce((sum, e) => sum + pick(e), 0) / perSeries.length
+  const mean = (pick: (e: ScaledErrors) => number) => {
+    const finite = perSeries.map(pick).filter(Number.isFinite)
+    return finite.length === 0 ? Number.NaN : finite.reduce((sum, v) => sum + v, 0) / finite.length
+  }
   let se = 0
   let ae = 0
   let count = 0
-  let maseDenominator = 0
-  let rmsseDenominator = 0
+  const mase = { errors: 0, denominator: 0 }
+  const rmsse = { errors: 0, denominator: 0 }
   for (const [k, s] of all.entries()) {
     const e = perSeries[k]!
-    se += e.rmse ** 2 * e.count
-    ae += e.mae * e.count
+    if (e.count === 0) continue
+    const sse = e.rmse ** 2 * e.count
+    const sae = e.mae * e.count
+    se += sse
+    ae += sae
     count += e.count
-    maseDenominator += e.count * s.maseScale
-    rmsseDenominator += e.count * s.rmsseScale
+    if (Number.isFinite(s.maseScale)) {
+      mase.errors += sae
+      mase.denominator += e.count * s.maseScale
+    }
+    if (Number.isFinite(s.rmsseScale)) {
+      rmsse.errors += sse
+      rmsse.denominator += e.count * s.rmsseScale
+    }
   }
+  const ratio = (part: { errors: number; denominator: number }) => (part.denominator === 0 && part.errors === 0 ? Number.NaN : part.errors / part.denominator)
   return {
     series: perSeries,
     macro: {
@@ -94,10 +109,10 @@ export const panelErrors = (all: ReadonlyArray<SeriesForecasts>): PanelErrors =>
       count
     },
     micro: {
-      rmse: Math.sqrt(se / count),
-      mae: ae / count,
-      mase: ae / maseDenominator,
-      rmsse: Math.sqrt(se / rmsseDenominator),
+      rmse: count === 0 ? Number.NaN : Math.sqrt(se / count),
+      mae: count === 0 ? Number.NaN : ae / count,
+      mase: ratio(mase),
+      rmsse: Math.sqrt(ratio(rmsse)),
       count
     }
   }

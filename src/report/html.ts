@@ -1,3 +1,6 @@
+import type { EvalReport } from "../evaluate/evaluate.js"
+import { worstSeries } from "../evaluate/rank.js"
+import { worstShown } from "../evaluate/table.js"
 import { flatten, type RunSummary } from "../rundir/files.js"
 
 /** An image embedded in the report. */
@@ -45,6 +48,28 @@ const metricsTable = (summary: RunSummary): string => {
   return `<h2>Metrics</h2>${table(["", ...keys], sets.map(([name, s]) => [name, ...keys.map((k) => s[k])]))}`
 }
 
+/** For many series: the test macro and micro averages, and the worst series by MASE (or RMSE). */
+const seriesTables = (evaluation: EvalReport | undefined): string => {
+  const test = evaluation?.splits.test
+  const series = test?.series ?? []
+  if (test?.macro === undefined || test.micro === undefined || series.length < 2) return ""
+  const averages = (["macro", "micro"] as const).flatMap((kind) => {
+    const a = kind === "macro" ? test.macro! : test.micro!
+    return ([["model", a.model], ["last value", a.baselines.last_value], ["seasonal naive", a.baselines.seasonal_naive]] as const).map((
+      [name, m]
+    ) => [`${kind} (${name})`, m.rmse, m.mae, m.mase, m.rmsse])
+  })
+  const worst = worstSeries(series, worstShown)
+  return `<h2>Test averages over ${series.length} series</h2><p class="muted">macro: the mean over series; micro: pooled over every forecast, each scaled by its own series</p>${
+    table(["", "rmse", "mae", "mase", "rmsse"], averages)
+  }<h2>Worst ${worst.series.length} series by test ${worst.by.toUpperCase()}</h2>${
+    table(
+      ["series", "rmse", "mae", "mape", "mase", "rmsse", "skill vs seasonal naive", "forecasts"],
+      worst.series.map((s) => [s.id, s.model.rmse, s.model.mae, s.model.mape, s.model.mase, s.model.rmsse, s.skill.vs_seasonal_naive, s.count])
+    )
+  }`
+}
+
 const keyValueTable = (title: string, values: Record<string, unknown>): string => {
   const entries = Object.entries(values)
   return entries.length === 0 ? "" : `<h2>${escapeHtml(title)}</h2>${table(["", "value"], entries)}`
@@ -55,10 +80,12 @@ table{border-collapse:collapse;margin:0.5rem 0 1.5rem}th,td{border:1px solid #dd
 thead th{background:#f4f4f4}tbody th{text-align:left;font-weight:normal}img{max-width:100%;border:1px solid #eee}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}.muted{color:#777}`
 
-/** A self-contained HTML report: run facts, metrics, skill, hyperparameters and inline PNG plots. */
+/** A self-contained HTML report: run facts, metrics, skill, per-series averages and worst series, hyperparameters and inline PNG plots. */
 export const reportHtml = (input: {
   readonly runDir: string
   readonly summary: RunSummary | undefined
+  /** eval.json, for the per-series tables of a run with many series. */
+  readonly evaluation?: EvalReport | undefined
   readonly images: ReadonlyArray<ReportImage>
 }): string => {
   const s = input.summary
@@ -88,6 +115,7 @@ ${s === undefined ? `<p class="muted">No summary.json yet: the run is running or
 ${keyValueTable("Run", present)}
 ${s === undefined ? "" : metricsTable(s)}
 ${keyValueTable("Skill vs baselines", skill)}
+${seriesTables(input.evaluation)}
 ${images.join("\n")}
 ${keyValueTable("Hyperparameters", s === undefined ? {} : flatten(s.hparams))}
 </body></html>

@@ -1,13 +1,14 @@
 import type { TopLevelSpec } from "vega-lite"
-import type { EpochLoss, StoredPrediction } from "../rundir/RunDirectory.js"
+import type { EpochLoss } from "../rundir/RunDirectory.js"
 
-const base = {
+/** What every report chart shares: the schema, a white background and the font. */
+export const page = {
   $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-  width: 640,
-  height: 300,
   background: "white",
   config: { font: "DejaVu Sans", view: { stroke: "#ddd" } }
 } as const
+
+const base = { ...page, width: 640, height: 300 } as const
 
 /** The epoch with the lowest validation loss (else training loss); undefined without data. */
 export const bestEpochOf = (losses: ReadonlyArray<EpochLoss>): EpochLoss | undefined => {
@@ -57,52 +58,5 @@ export const lossSpec = (losses: ReadonlyArray<EpochLoss>, bestEpoch?: number): 
         encoding: { x, y, text: { field: "label" } }
       }
     ]
-  }
-}
-
-/** How the time column reads: dates, numbers (steps), or labels. */
-const timeType = (rows: ReadonlyArray<StoredPrediction>): "temporal" | "quantitative" | "ordinal" => {
-  if (rows.every((r) => r.time.trim() !== "" && Number.isFinite(Number(r.time)))) return "quantitative"
-  if (rows.every((r) => Number.isFinite(Date.parse(r.time)))) return "temporal"
-  return "ordinal"
-}
-
-/** Test-set actual vs predicted vs the seasonal-naive baseline. */
-export const forecastSpec = (rows: ReadonlyArray<StoredPrediction>): TopLevelSpec => {
-  const type = timeType(rows)
-  const time = (r: StoredPrediction) => (type === "quantitative" ? Number(r.time) : r.time)
-  const series = [
-    ["actual", (r: StoredPrediction) => r.actual],
-    ["predicted", (r: StoredPrediction) => r.predicted],
-    ["seasonal naive", (r: StoredPrediction) => r.seasonal_naive]
-  ] as const
-  const values = rows.flatMap((r) =>
-    series.flatMap(([name, get]) => {
-      const value = get(r)
-      return value === null ? [] : [{ time: time(r), series: name, value }]
-    })
-  )
-  return {
-    ...base,
-    width: 760,
-    title: "Test set: actual vs predicted",
-    data: { values },
-    mark: { type: "line", strokeWidth: 1.5 },
-    encoding: {
-      x: { field: "time", type, title: "time" },
-      y: { field: "value", type: "quantitative", title: "value", scale: { zero: false } },
-      color: {
-        field: "series",
-        type: "nominal",
-        title: null,
-        scale: { domain: ["actual", "predicted", "seasonal naive"], range: ["#333333", "#1f77b4", "#aaaaaa"] }
-      },
-      strokeDash: {
-        field: "series",
-        type: "nominal",
-        title: null,
-        scale: { domain: ["actual", "predicted", "seasonal naive"], range: [[1, 0], [1, 0], [4, 3]] }
-      }
-    }
   }
 }

@@ -1,9 +1,10 @@
 import { FileSystem, Path } from "@effect/platform"
 import { parse } from "csv-parse/sync"
 import { Effect, Option, ParseResult, Schema } from "effect"
+import { EvalReport } from "../evaluate/evaluate.js"
 import { writeFileAtomic } from "../fs/atomic.js"
 import type { AtomicWriteError } from "../fs/errors.js"
-import { MetricKind, MetricLine, predictionColumns, PredictionsCsv, Preprocessing, RunFiles, RunSummary } from "./files.js"
+import { MetricKind, MetricLine, predictionColumns, PredictionsCsv, Preprocessing, requiredPredictionColumns, RunFiles, RunSummary } from "./files.js"
 import { RunDirError } from "./RunDirError.js"
 
 /** Where a run lives. */
@@ -49,6 +50,8 @@ export interface RunDirectoryService {
   /** summary.json; None when the run has none (yet), RunDirError when it is not a summary. */
   readonly readSummary: Effect.Effect<Option.Option<RunSummary>, RunDirError>
   readonly readPreprocessing: Effect.Effect<Preprocessing, RunDirError>
+  /** eval.json; None when the run has none (yet), RunDirError when it is not an evaluation report. */
+  readonly readEval: Effect.Effect<Option.Option<EvalReport>, RunDirError>
   readonly writePredictions: (rows: ReadonlyArray<typeof PredictionsCsv.Type[number]>) => Effect.Effect<void, AtomicWriteError>
   /** predictions/test.csv; empty when missing. */
   readonly readPredictions: Effect.Effect<ReadonlyArray<StoredPrediction>, RunDirError>
@@ -68,7 +71,11 @@ const decodePredictions = Schema.decodeUnknownEither(Schema.Array(Schema.encoded
 
 const finiteOrNull = (value: number | null | undefined): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null)
 
-const cellOf = (value: string | number | null): string => (value === null ? "" : String(value))
+/** A CSV cell: quoted (RFC 4180) when it holds a comma, quote or line break, as a series id may. */
+const cellOf = (value: string | number | null): string => {
+  const text = value === null ? "" : String(value)
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
 
 const numberCell = (text: string | undefined): number | null => {
   if (text === undefined || text.trim() === "") return null
@@ -98,6 +105,13 @@ const makeService = (location: RunLocation, storage: Storage, join: (file: strin
             invalid(RunFiles.summary, `is not a run summary of this version: ${ParseResult.TreeFormatter.formatErrorSync(e).split("\n").slice(-1)[0]?.trim()}`, "re-run the run, or delete the directory")
           )
         )),
+    readEval: Effect.flatMap(readText(RunFiles.eval), (text) =>
+      Option.isNone(text)
+        ? Effect.succeed(Option.none())
+        : Schema.decodeUnknown(Schema.parseJson(EvalReport))(text.value).pipe(
+          Effect.map(Option.some),
+          Effect.mapError(() => invalid(RunFiles.eval, "is not an evaluation report of this version.", "re-run the run, or `pipeline stage evaluate` it"))
+        )),
     readPreprocessing: Effect.flatMap(readText(RunFiles.preprocessing), (text) =>
       Option.isNone(text)
         ? Effect.fail(new RunDirError({
@@ -121,11 +135,12 @@ const makeService = (location: RunLocation, storage: Storage, join: (file: strin
           catch: (e) => invalid(RunFiles.predictions, `is not CSV: ${e instanceof Error ? e.message : String(e)}`, "re-run the run")
         })
         const header = rows.length === 0 ? [] : Object.keys(rows[0]!)
-        const missing = predictionColumns.filter((c) => rows.length > 0 && !header.includes(c))
+        const missing = requiredPredictionColumns.filter((c) => rows.length > 0 && !header.includes(c))
         if (missing.length > 0) {
           return yield* invalid(RunFiles.predictions, `is missing column(s) ${missing.join(", ")}; expected header ${predictionColumns.join(",")}.`, "re-run the run")
         }
         const decoded = decodePredictions(rows.map((row) => ({
+          series: row.series ?? "",
           time: row.time ?? "",
           actual: numberCell(row.actual),
           predicted: numberCell(row.predicted),

@@ -20,6 +20,9 @@ export const RunFiles = {
   plots: "plots",
   lossPlot: "plots/loss.png",
   forecastPlot: "plots/forecast.png",
+  seriesPlot: "plots/series.png",
+  seriesErrorPlot: "plots/series_mase.png",
+  horizonPlot: "plots/horizon.png",
   report: "report.html"
 } as const
 
@@ -27,13 +30,15 @@ export const RunFiles = {
 export const RunStatus = Schema.Literal("success", "failed", "interrupted")
 export type RunStatus = typeof RunStatus.Type
 
-/** Scores of one evaluated set: mse, rmse, mae, mape, smape, r2, directional_accuracy, count (null when undefined). */
+/** Scores of one evaluated set: mse, rmse, mae, mape, smape, r2, directional_accuracy, count, mase, rmsse (null when undefined). */
 export const MetricSet = Schema.Record({ key: Schema.String, value: Schema.NullOr(Schema.Number) })
 
 /** `metrics` of summary.json: model metrics per split, baselines and skill beside them. */
 export const SummaryMetrics = Schema.Struct({
   season: Schema.Number,
   horizon: Schema.Number,
+  /** Number of series evaluated, when more than one (their metrics add `macro_*` keys per split). */
+  series: Schema.optional(Schema.Number),
   val: Schema.optional(MetricSet),
   test: Schema.optional(MetricSet),
   baselines: Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: MetricSet }) }),
@@ -134,9 +139,15 @@ export const Preprocessing = Schema.Struct({
 export type Preprocessing = typeof Preprocessing.Type
 
 /** The columns of `predictions/test.csv`, in order. */
-export const predictionColumns = ["time", "actual", "predicted", "seasonal_naive", "last_value"] as const
+export const predictionColumns = ["series", "time", "actual", "predicted", "seasonal_naive", "last_value"] as const
 
-/** `predictions/test.csv`: the first-step test forecasts in original units (empty cells for undefined values). */
+/** The columns a `predictions/test.csv` must have: `series` is absent from files written before many-series runs. */
+export const requiredPredictionColumns = predictionColumns.filter((c) => c !== "series")
+
+/**
+ * `predictions/test.csv`: the first-step test forecast of every test window, per series in
+ * series order, in original units (empty cells for undefined values).
+ */
 export const PredictionsCsv = Schema.Array(PredictionRow)
 
 /** Flatten nested values to dotted keys: `{a: {b: 1}}` → `{"a.b": 1}`. */

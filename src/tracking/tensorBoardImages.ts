@@ -11,7 +11,10 @@ import { frameRecord } from "./tfrecord.js"
 /** The run's plots and the tags they get in TensorBoard's Images tab. */
 export const plotImages = [
   { file: "plots/loss.png", tag: "plots/loss" },
-  { file: "plots/forecast.png", tag: "plots/forecast" }
+  { file: "plots/forecast.png", tag: "plots/forecast" },
+  { file: "plots/series_mase.png", tag: "plots/series_mase" },
+  { file: "plots/series.png", tag: "plots/series" },
+  { file: "plots/horizon.png", tag: "plots/horizon" }
 ] as const
 
 /** Width and height from a PNG's IHDR chunk; undefined when it is not a PNG. */

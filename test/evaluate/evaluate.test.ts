@@ -118,9 +118,9 @@ describe("evaluate", () => {
       expect(t.skill).toEqual({ vs_last_value: 1, vs_seasonal_naive: 1 })
       expect(report.splits.val!.model.count).toBe(2)
       expect(testPredictions).toEqual([
-        { time: "t14", actual: 114, predicted: 114, seasonal_naive: 107, last_value: 113 },
-        { time: "t15", actual: 115, predicted: 115, seasonal_naive: 108, last_value: 114 },
-        { time: "t16", actual: 116, predicted: 116, seasonal_naive: 109, last_value: 115 }
+        { series: "value", time: "t14", actual: 114, predicted: 114, seasonal_naive: 107, last_value: 113 },
+        { series: "value", time: "t15", actual: 115, predicted: 115, seasonal_naive: 108, last_value: 114 },
+        { series: "value", time: "t16", actual: 116, predicted: 116, seasonal_naive: 109, last_value: 115 }
       ])
     }))
 })

@@ -33,4 +33,23 @@ describe("scale-free errors", () => {
     expect(panel.micro.mase).toBeCloseTo(21 / (2 * 2 + 3 * 5), 12)
     expect(panel.micro.rmsse).toBeCloseTo(Math.sqrt(149 / (2 * 4 + 3 * 25)), 12)
   })
+
+  it("a series without a finite scale is left out of the macro mean and of the micro MASE / RMSSE", () => {
+    const a = { id: "a", actual: [10, 20], predicted: [12, 17], maseScale: 2, rmsseScale: 4 }
+    // constant train rows: scale 0, MASE infinite
+    const flat = { id: "flat", actual: [5, 5], predicted: [6, 5], maseScale: 0, rmsseScale: 0 }
+    // too few train rows for a scale
+    const short = { id: "short", actual: [1], predicted: [3], maseScale: Number.NaN, rmsseScale: Number.NaN }
+    const panel = panelErrors([a, flat, short])
+    expect(panel.series[1]!.mase).toBe(Infinity)
+    expect(panel.series[2]!.mase).toBeNaN()
+    expect(panel.macro.mase).toBeCloseTo(1.25, 12)
+    // RMSE is finite for every series: all three count
+    expect(panel.macro.rmse).toBeCloseTo((Math.sqrt(6.5) + Math.sqrt(0.5) + 2) / 3, 12)
+    // micro MASE: a's and flat's errors (5 + 1) over 2·2 + 2·0; short's point is out
+    expect(panel.micro.mase).toBeCloseTo(6 / 4, 12)
+    expect(panel.micro.mae).toBeCloseTo(8 / 5, 12)
+    expect(panel.micro.count).toBe(5)
+    expect(panelErrors([short]).micro.mase).toBeNaN()
+  })
 })

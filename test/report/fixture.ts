@@ -111,3 +111,49 @@ export const writeRunFixture = (outputDir: string, r: FixtureRun): string => {
   }
   return dir
 }
+
+/** Test metrics of one forecaster whose MASE is `mase` (its other errors follow from it). */
+const point = (mase: number) => ({ rmse: 400 * mase, mae: 300 * mase, mape: 3 * mase, smape: 3 * mase, mase, rmsse: 1.1 * mase })
+const forecast = (mase: number) => ({ mse: (400 * mase) ** 2, rmse: 400 * mase, mae: 300 * mase, mape: 3 * mase, smape: 3 * mase, r2: 0.9, directional_accuracy: 0.8, count: 360 })
+const average = (mase: number) => ({ rmse: 400 * mase, mae: 300 * mase, mase, rmsse: 1.1 * mase, count: 360 })
+const byForecaster = <A>(make: (mase: number) => A, mase: number) => ({ model: make(mase), baselines: { last_value: make(2 * mase), seasonal_naive: make(1.5 * mase) } })
+
+/** The series of the panel fixture and their test MASE: best north, median "east, west", worst south. */
+export const panelSeries = [["north", 0.6], ["south", 1.4], ["east, west", 0.9]] as const
+
+/**
+ * A finished run over three series with horizon 3: the single-series fixture's files, then
+ * predictions/test.csv with a series column (120 days per series) and eval.json with per-series,
+ * macro, micro and per-step scores (as eval.json is encoded: NaN as null).
+ */
+export const writePanelRunFixture = (outputDir: string, r: FixtureRun): string => {
+  const dir = writeRunFixture(outputDir, r)
+  const csv = ["series,time,actual,predicted,seasonal_naive,last_value"]
+  for (const [s, [id, mase]] of panelSeries.entries()) {
+    for (let day = 0; day < 120; day++) {
+      const date = new Date(Date.UTC(2003, 6, 1 + day)).toISOString().slice(0, 10)
+      const actual = 1000 * (s + 1) + 150 * Math.sin((2 * Math.PI * day) / 7)
+      const cell = id.includes(",") ? `"${id}"` : id
+      csv.push(`${cell},${date},${actual.toFixed(1)},${(actual + 100 * mase * Math.cos(day)).toFixed(1)},${(actual + 60).toFixed(1)},${(actual - 40).toFixed(1)}`)
+    }
+  }
+  writeFileSync(join(dir, "predictions", "test.csv"), csv.join("\n") + "\n")
+  const skill = { vs_last_value: 0.5, vs_seasonal_naive: 1 / 3 }
+  const report = {
+    season: 7,
+    horizon: 3,
+    splits: {
+      test: {
+        ...byForecaster(forecast, 0.95),
+        skill,
+        scale_free: { model: { mase: 0.95, rmsse: 1 }, last_value: { mase: 1.9, rmsse: 2 }, seasonal_naive: { mase: 1.4, rmsse: 1.5 } },
+        series: panelSeries.map(([id, mase]) => ({ id, count: 360, ...byForecaster(point, mase), skill })),
+        macro: byForecaster(average, 0.97),
+        micro: byForecaster(average, 0.95),
+        steps: [1, 2, 3].map((step) => ({ step, count: 360, ...byForecaster(point, 0.7 + 0.2 * step), skill, macro: byForecaster(average, 0.7 + 0.2 * step) }))
+      }
+    }
+  }
+  writeFileSync(join(dir, "eval.json"), JSON.stringify(report, null, 2) + "\n")
+  return dir
+}

@@ -4,9 +4,10 @@ import { Effect, Exit } from "effect"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bestEpochOf, lossSpec, writeReport } from "../../src/report/index.js"
+import { bestEpochOf, forecastSpec, lastWeeks, lossSpec, renderPng, seriesErrorSpec, writeReport } from "../../src/report/index.js"
+import type { StoredPrediction } from "../../src/rundir/RunDirectory.js"
 import * as RunDirectory from "../../src/rundir/RunDirectory.js"
-import { writeRunFixture } from "./fixture.js"
+import { writePanelRunFixture, writeRunFixture } from "./fixture.js"
 
 /** PNG signature and IHDR size. */
 const pngInfo = (bytes: Uint8Array) => {
@@ -39,7 +40,8 @@ describe("writeReport", () => {
         expect(info.width).toBeGreaterThan(1000)
         expect(info.width).toBeLessThan(2400)
         expect(info.height).toBeGreaterThan(400)
-        expect(info.height).toBeLessThan(1200)
+        // the forecast has its zoomed panel below it
+        expect(info.height).toBeLessThan(name === "forecast.png" ? 1800 : 1200)
         expect(bytes.length).toBeGreaterThan(10_000)
       }
       // No temp files left behind.
@@ -91,4 +93,66 @@ describe("writeReport", () => {
       const spec = JSON.stringify(lossSpec(losses))
       expect(spec).toContain("best epoch 2")
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("a run over many series: per-series error, best/median/worst and by-step plots, and the per-series tables", () =>
+    Effect.gen(function*() {
+      const root = mkdtempSync(join(tmpdir(), "report-"))
+      const dir = writePanelRunFixture(root, { experiment: "stores", run: "panel", hiddenSize: 32, learningRate: 0.002, testRmse: 380 })
+      const { files } = yield* writeReport(yield* RunDirectory.at(dir))
+      const plots = ["loss.png", "forecast.png", "series_mase.png", "series.png", "horizon.png"]
+      expect(files).toEqual([...plots.map((p) => join(dir, "plots", p)), join(dir, "report.html")])
+      const html = readFileSync(join(dir, "report.html"), "utf8")
+      for (const name of plots) {
+        const bytes = new Uint8Array(readFileSync(join(dir, "plots", name)))
+        expect(pngInfo(bytes).signature).toEqual(pngSignature)
+        expect(bytes.length).toBeGreaterThan(10_000)
+        expect(html).toContain(`data:image/png;base64,${Buffer.from(bytes).toString("base64")}`)
+      }
+      // three stacked series charts are taller than one
+      expect(pngInfo(new Uint8Array(readFileSync(join(dir, "plots", "series.png")))).height).toBeGreaterThan(1000)
+      for (const title of ["Test error per series", "Best, median and worst series", "Error by horizon step"]) expect(html).toContain(`<h2>${title}</h2>`)
+      expect(html).toContain("<h2>Test averages over 3 series</h2>")
+      expect(html).toMatch(/<th>macro \(model\)<\/th><td>388<\/td><td>291<\/td><td>0\.97<\/td>/)
+      expect(html).toContain("<h2>Worst 3 series by test MASE</h2>")
+      // worst first: south (1.4), "east, west" (0.9), north (0.6)
+      const order = ["south", "east, west", "north"].map((id) => html.indexOf(`<th>${id}</th>`))
+      expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!))).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it("the zoomed panel: the last 8 weeks of dated rows, else the last 56 rows", () => {
+    const row = (time: string): StoredPrediction => ({ series: "", time, actual: 1, predicted: 1, seasonal_naive: 1, last_value: 1 })
+    const days = Array.from({ length: 200 }, (_, d) => row(new Date(Date.UTC(2003, 0, 1 + d)).toISOString().slice(0, 10)))
+    const zoom = lastWeeks(days)
+    expect(zoom.label).toBe("last 8 weeks")
+    expect(zoom.rows).toHaveLength(56)
+    expect(zoom.rows[0]!.time).toBe(days[144]!.time)
+    expect(zoom.rows.at(-1)!.time).toBe(days[199]!.time)
+    // hourly rows: 8 weeks of hours
+    const hours = Array.from({ length: 2000 }, (_, h) => row(new Date(Date.UTC(2003, 0, 1, h)).toISOString().slice(0, 16)))
+    expect(lastWeeks(hours).rows).toHaveLength(56 * 24)
+    const steps = Array.from({ length: 100 }, (_, t) => row(String(t)))
+    expect(lastWeeks(steps)).toEqual({ rows: steps.slice(44), label: "last 56 steps" })
+    // the forecast plot stacks the full test set and the zoom; a short test set needs no zoom
+    const spec = forecastSpec(days)
+    expect("vconcat" in spec && spec.vconcat.length).toBe(2)
+    expect(JSON.stringify(spec)).toContain("last 8 weeks of the test set")
+    expect("vconcat" in forecastSpec(days.slice(0, 40))).toBe(false)
+  })
+
+  it.effect("many series get a histogram of per-series MASE instead of one bar each", () =>
+    Effect.gen(function*() {
+      const metrics = (mase: number) => ({ rmse: mase, mae: mase, mape: 1, smape: 1, mase, rmsse: mase })
+      const series = Array.from({ length: 200 }, (_, s) => ({
+        id: `s${s}`,
+        count: 30,
+        model: metrics(0.5 + (s % 17) / 10),
+        baselines: { last_value: metrics(2), seasonal_naive: metrics(1.2 + (s % 5) / 10) },
+        skill: { vs_last_value: 0.1, vs_seasonal_naive: 0.1 }
+      }))
+      const spec = seriesErrorSpec(series, "mase")
+      expect(JSON.stringify(spec)).toContain('"bin":{"maxbins":40}')
+      expect(JSON.stringify(seriesErrorSpec(series.slice(0, 30), "mase"))).not.toContain("bin")
+      const png = yield* renderPng("series_mase.png", spec)
+      expect(pngInfo(png).signature).toEqual(pngSignature)
+    }))
 })

@@ -55,19 +55,31 @@ describe("RunDirectory", () => {
       expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("/runs/births/r1/summary.json is not a run summary")
     }))
 
-  it.effect("writes predictions/test.csv with empty cells for undefined values and reads them as null", () =>
+  it.effect("writes predictions/test.csv with a series column, empty cells for undefined values, and reads them back", () =>
     Effect.gen(function*() {
       const files = new Map<string, Uint8Array>()
       const dir = makeMemory(location, files)
       yield* dir.writePredictions([
-        { time: "2003-01-01", actual: 10, predicted: 11.5, seasonal_naive: Number.NaN, last_value: 9 },
-        { time: "2003-01-02", actual: 12, predicted: 12.25, seasonal_naive: 10, last_value: 10 }
+        { series: "ca", time: "2003-01-01", actual: 10, predicted: 11.5, seasonal_naive: Number.NaN, last_value: 9 },
+        { series: "ca", time: "2003-01-02", actual: 12, predicted: 12.25, seasonal_naive: 10, last_value: 10 },
+        { series: "store \"7\", east", time: "2003-01-01", actual: 3, predicted: 4, seasonal_naive: 2, last_value: 1 }
       ])
-      expect(text(files, RunFiles.predictions)).toBe("time,actual,predicted,seasonal_naive,last_value\n2003-01-01,10,11.5,,9\n2003-01-02,12,12.25,10,10\n")
+      expect(text(files, RunFiles.predictions)).toBe(
+        "series,time,actual,predicted,seasonal_naive,last_value\nca,2003-01-01,10,11.5,,9\nca,2003-01-02,12,12.25,10,10\n" +
+          "\"store \"\"7\"\", east\",2003-01-01,3,4,2,1\n"
+      )
       expect(yield* dir.readPredictions).toEqual([
-        { time: "2003-01-01", actual: 10, predicted: 11.5, seasonal_naive: null, last_value: 9 },
-        { time: "2003-01-02", actual: 12, predicted: 12.25, seasonal_naive: 10, last_value: 10 }
+        { series: "ca", time: "2003-01-01", actual: 10, predicted: 11.5, seasonal_naive: null, last_value: 9 },
+        { series: "ca", time: "2003-01-02", actual: 12, predicted: 12.25, seasonal_naive: 10, last_value: 10 },
+        { series: "store \"7\", east", time: "2003-01-01", actual: 3, predicted: 4, seasonal_naive: 2, last_value: 1 }
       ])
+    }))
+
+  it.effect("reads a predictions/test.csv of an older run (no series column) as one unnamed series", () =>
+    Effect.gen(function*() {
+      const csv = "time,actual,predicted,seasonal_naive,last_value\n2003-01-01,10,11.5,,9\n"
+      const dir = makeMemory(location, new Map([[RunFiles.predictions, new TextEncoder().encode(csv)]]))
+      expect(yield* dir.readPredictions).toEqual([{ series: "", time: "2003-01-01", actual: 10, predicted: 11.5, seasonal_naive: null, last_value: 9 }])
     }))
 
   it.effect("trims metrics.jsonl back to a resume point per kind, dropping torn lines", () =>
