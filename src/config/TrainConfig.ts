@@ -91,6 +91,15 @@ export const RuntimeSection = Schema.Struct({
   progress: field(Schema.Boolean, true, "Show progress bars on a terminal (a line per epoch otherwise).")
 })
 
+/** The `tracking.mlflow:` section. */
+const MlflowTrackingConfig = Schema.Struct({
+  log_checkpoints: field(
+    Schema.Boolean,
+    false,
+    "Also upload the checkpoints/ directory as MLflow artifacts at the end of the run (they can be large)."
+  )
+})
+
 /** The `tracking:` section. */
 export const TrackingSection = Schema.Struct({
   trackers: field(
@@ -99,7 +108,8 @@ export const TrackingSection = Schema.Struct({
     "Tracker backends, all at once: console, jsonl, tensorboard, mlflow (MLFLOW_TRACKING_URI), wandb (WANDB_API_KEY)."
   ),
   histogram_every: field(NonNegativeInt, 5, "Log weight and gradient histograms every N epochs (0 disables)."),
-  log_every_batches: field(PositiveInt, 1, "Log batch metrics every N steps.")
+  log_every_batches: field(PositiveInt, 1, "Log batch metrics every N steps."),
+  mlflow: section(MlflowTrackingConfig, "MLflow options.")
 })
 
 /** Longest experiment or run name: it names a directory, and file systems allow 255 bytes. */

@@ -98,10 +98,10 @@ export const withinRun = <A, E, R>(
       if (images._tag === "Left") yield* progress.note(`warning: the plots could not be added to TensorBoard: ${images.left.message}`)
     }
     if (c.tracking.trackers.includes("mlflow")) {
-      const artifacts = yield* uploadArtifacts(location.runDir)
+      const artifacts = yield* uploadArtifacts(location.runDir, { checkpoints: c.tracking.mlflow.log_checkpoints })
       yield* progress.note(
         artifacts.problem === null
-          ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary)`
+          ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary${c.tracking.mlflow.log_checkpoints ? ", checkpoints" : ""})`
           : `warning: mlflow artifacts not uploaded: ${artifacts.problem}`
       )
     }

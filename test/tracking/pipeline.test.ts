@@ -2,7 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { join, sep } from "node:path"
 import type { Override } from "../../src/config/loadConfig.js"
 import { layerSilent } from "../../src/progress/Progress.js"
 import { readRun } from "../../src/runs/index.js"
@@ -88,6 +88,8 @@ describe("tracking in the pipeline", () => {
           expect(run1.artifacts.has(file), file).toBe(true)
         }
         expect(run1.artifacts.get("summary.json")?.toString("utf8")).toBe(readFileSync(join(runDir, "summary.json"), "utf8"))
+        // checkpoints only when tracking.mlflow.log_checkpoints asks for them
+        expect([...run1.artifacts.keys()].filter((k) => k.startsWith("checkpoints/"))).toEqual([])
 
         if (tensorBoardPython.python === null) {
           console.warn(`TensorBoard reader: ${tensorBoardPython.reason}`)
@@ -107,4 +109,26 @@ describe("tracking in the pipeline", () => {
         expect(view["."]!.hparams.experiment_hparams).toContain("train.clip_norm")
       }).pipe(Effect.provide(NodeContext.layer))
   )
+
+  it.scopedLive("tracking.mlflow.log_checkpoints uploads the checkpoints directory as artifacts too", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeMlflow()
+      const out = tempDir()
+      const outcome = yield* run(
+        [outputDir(out), set("tracking.trackers", "[mlflow]"), set("tracking.mlflow.log_checkpoints", "true")],
+        { mlflow: { uri: server.url } }
+      )
+      const runDir = outcome.location!.runDir
+      const artifacts = server.onlyRun().artifacts
+      const onDisk = (dir: string): ReadonlyArray<string> =>
+        readdirSync(join(runDir, dir), { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? onDisk(join(dir, e.name)) : [join(dir, e.name).split(sep).join("/")]
+        )
+      const checkpoints = onDisk("checkpoints")
+      expect(checkpoints.length).toBeGreaterThan(2)
+      for (const file of checkpoints) {
+        expect(artifacts.get(file)?.equals(readFileSync(join(runDir, file))), file).toBe(true)
+      }
+      expect(artifacts.has("model/model.json")).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
