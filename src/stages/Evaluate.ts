@@ -4,7 +4,7 @@ import { EvalReport, evaluate, type Evaluation, PredictionRow, type SplitReport 
 import { Tracker } from "../tracking/Tracker.js"
 import { PrepareData } from "./PrepareData.js"
 import type { Stage } from "./Stage.js"
-import { Train } from "./Train.js"
+import { keptModelMetrics, Train } from "./Train.js"
 
 const decoder = new TextDecoder()
 
@@ -50,9 +50,10 @@ export const Evaluate: Stage<Evaluation, { readonly data: typeof PrepareData; re
   inRun: false,
   reads: ({ loaded: { config } }) => Effect.succeed({ eval: config.eval }),
   run: ({ data, model }, { loaded }) => evaluate({ config: loaded.config, dataset: data, predict: predictWith(model) }),
-  publish: (evaluation, _cached, { model }) =>
+  publish: (evaluation, _cached, { model }, { loaded: { config } }) =>
     Effect.flatMap(Tracker, (tracker) => {
-      const final: Record<string, number> = {}
+      // one final call: the kept model's losses beside its scores
+      const final: Record<string, number> = { ...keptModelMetrics(model.state, config.train.early_stopping.restore_best) }
       for (const [split, report] of Object.entries(evaluation.report.splits)) {
         if (report === undefined) continue
         for (const [metric, value] of Object.entries(headline(report))) if (Number.isFinite(value)) final[`${split}/${metric}`] = value

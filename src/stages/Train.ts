@@ -15,7 +15,7 @@ import { type CheckpointKind, trainLoop } from "../train/loop.js"
 import { checkpointEpoch, initialTrainState, TrainState } from "../train/TrainState.js"
 import { bestWeightsFor, guardDifferences, ResumeMismatch, resumeGuard } from "../resume/guard.js"
 import { requireActiveRun } from "../resume/ActiveRun.js"
-import { Tracker } from "../tracking/Tracker.js"
+import { type Metrics, Tracker } from "../tracking/Tracker.js"
 import { PrepareData } from "./PrepareData.js"
 import type { Stage } from "./Stage.js"
 
@@ -71,6 +71,22 @@ export interface TrainedModel {
 
 /** Hex sha256 of tensors as stored (the summary's `weights_sha256`). */
 export const weightsSha256 = (weights: ReadonlyArray<NamedTensor>): string => sha256Hex(packTensors(weights).bytes)
+
+/**
+ * The losses of the weights the model ends with, for the run's final metrics: the best epoch's
+ * when early stopping restores its weights, else the last epoch's. MLflow's latest value and
+ * W&B's summary then report the model that was kept, not the last epoch trained.
+ */
+export const keptModelMetrics = (state: TrainState, restoreBest: boolean): Metrics => {
+  const restored = restoreBest && state.best_epoch > 0
+  const kept = restored ? state.history.find((r) => r.epoch === state.best_epoch) : state.history.at(-1)
+  if (kept === undefined) return {}
+  return {
+    "train/loss": kept.train_loss,
+    ...(kept.val_loss === null ? {} : { "val/loss": kept.val_loss }),
+    ...(restored ? { best_epoch: kept.epoch } : {})
+  }
+}
 
 /** Select (and for tfjs, acquire) the device, build the engine, continue from the resume point, run the loop. */
 const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset: Dataset) {

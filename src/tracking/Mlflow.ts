@@ -101,6 +101,24 @@ export const atGlobalStep = (call: MetricCall, globalStep: number): MetricCall =
   return { ...call, metrics, step: globalStep > 0 ? globalStep : call.step }
 }
 
+/**
+ * Lightning's step convention over a run's metric calls (see `atGlobalStep`): batch calls set the
+ * global step, epoch and final calls are logged at it. A final value is stamped after every
+ * earlier point: MLflow's latest value is the greatest (step, timestamp, value), and the kept
+ * model's val loss must supersede the last epoch's logged at the same step.
+ */
+export const globalStepper = (): ((call: MetricCall) => MetricCall) => {
+  let globalStep = 0
+  let lastTime = 0
+  return (call) => {
+    if (call.kind === "batch") globalStep = call.step
+    const shaped = atGlobalStep(call, globalStep)
+    const time = call.kind === "final" ? Math.max(Math.round(call.time), lastTime + 1) : Math.round(call.time)
+    lastTime = Math.max(lastTime, time)
+    return { ...shaped, time }
+  }
+}
+
 /** Metrics and params of some calls in MLflow's shape (params as given, metrics in order). */
 export const toLogBatch = (calls: ReadonlyArray<Call>): LogBatch => {
   const metrics: Array<MlflowMetric> = []
@@ -296,8 +314,8 @@ export const mlflowSpec = (
         })
       yield* sendParams(info.params)
 
-      // the last batch step logged: epoch and final values are logged at it, as Lightning does
-      let globalStep = 0
+      // epoch and final values are logged at the last batch step, as Lightning does
+      const atStep = globalStepper()
       const write = (calls: ReadonlyArray<Call>) =>
         Effect.suspend(() => {
           // calls fully sent so far: a failure reports the rest as unsent, so nothing is sent twice
@@ -316,8 +334,7 @@ export const mlflowSpec = (
           return Effect.gen(function*() {
             for (const item of calls) {
               if (item._tag === "metrics") {
-                if (item.kind === "batch") globalStep = item.step
-                metricCalls.push(atGlobalStep(item, globalStep))
+                metricCalls.push(atStep(item))
                 continue
               }
               yield* sendMetrics

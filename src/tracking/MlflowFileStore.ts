@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Option, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { userInfo } from "node:os"
-import { atGlobalStep, mlflowStatus } from "./Mlflow.js"
+import { globalStepper, mlflowStatus } from "./Mlflow.js"
 import { type Call, type SinkSpec, toTrackerError } from "./Sink.js"
 import type { Params, RunInfo, RunStatus } from "./Tracker.js"
 
@@ -151,7 +151,7 @@ export const mlflowFileStoreSpec = (info: RunInfo, root: string): Effect.Effect<
       yield* fs.makeDirectory(path.dirname(storeFile), { recursive: true })
       yield* fs.writeFileString(storeFile, JSON.stringify({ run_id: runId, experiment_id: experiment, tracking_uri: uri }, null, 2))
 
-      let globalStep = 0
+      const atStep = globalStepper()
       const write = (calls: ReadonlyArray<Call>) =>
         Effect.gen(function*() {
           const lines = new Map<string, Array<string>>()
@@ -161,11 +161,10 @@ export const mlflowFileStoreSpec = (info: RunInfo, root: string): Effect.Effect<
               continue
             }
             if (call._tag !== "metrics") continue
-            if (call.kind === "batch") globalStep = call.step
-            const shaped = atGlobalStep(call, globalStep)
+            const shaped = atStep(call)
             for (const [name, value] of Object.entries(shaped.metrics)) {
               const key = keyPath(call.kind === "batch" ? `batch/${name}` : name)
-              const line = `${Math.round(call.time)} ${Number.isFinite(value) ? value : String(value).replace("Infinity", "inf")} ${shaped.step}\n`
+              const line = `${shaped.time} ${Number.isFinite(value) ? value : String(value).replace("Infinity", "inf")} ${shaped.step}\n`
               lines.set(key, [...(lines.get(key) ?? []), line])
             }
           }

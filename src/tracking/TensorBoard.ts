@@ -42,7 +42,8 @@ export const defaultHParamsMetrics: ReadonlyArray<HParamsMetric> = [
   { name: "test/rmse", kind: "final" },
   { name: "test/mae", kind: "final" },
   { name: "val/rmse", kind: "final" },
-  { name: "val/loss", kind: "epoch" },
+  // the kept model's (the best epoch's when early stopping restores it), not the last epoch's
+  { name: "val/loss", kind: "final" },
   { name: "train/loss", kind: "epoch" }
 ]
 

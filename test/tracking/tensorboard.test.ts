@@ -174,7 +174,7 @@ describe("layerTensorBoard", () => {
       ])
       const metricInfos = experiment.value.metricInfos.map((m) => [m.displayName, m.name?.group, m.name?.tag])
       expect(metricInfos).toContainEqual(["test/rmse", "", "test/rmse"])
-      expect(metricInfos).toContainEqual(["val/loss", "validation", "epoch_loss"])
+      expect(metricInfos).toContainEqual(["val/loss", "", "val/loss"])
       const start = hparamsData(session, "_hparams_/session_start_info").data
       if (start.case !== "sessionStartInfo") throw new Error("no session start")
       expect(start.value.hparams["model.units"]?.kind).toEqual({ case: "numberValue", value: 32 })
