@@ -88,6 +88,9 @@ export const keptModelMetrics = (state: TrainState, restoreBest: boolean): Metri
   }
 }
 
+/** The run tag that says whether the Train stage's output came from the stage cache ("true") or was trained ("false"). */
+export const trainCachedTag = "lstm_pipeline.train_cached"
+
 /** Select (and for tfjs, acquire) the device, build the engine, continue from the resume point, run the loop. */
 const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset: Dataset) {
   const progress = yield* Progress
@@ -214,17 +217,20 @@ export const Train: Stage<TrainedModel, { readonly data: typeof PrepareData }> =
       threads: threaded(engineKind(config, false)) ? threadCount(config) : 1
     }),
   run: ({ data }, { loaded }) => trainModel(loaded.config, data),
-  // a model from the cache still gives this run its curves
   publish: (model, cached) =>
-    cached
-      ? Effect.flatMap(Tracker, (tracker) =>
-        Effect.forEach(model.state.history, (r) =>
-          tracker.logMetrics(
-            { "train/loss": r.train_loss, ...(r.val_loss === null ? {} : { "val/loss": r.val_loss }), lr: r.lr },
-            r.epoch,
-            "epoch"
-          ), { discard: true }))
-      : Effect.void,
+    Effect.gen(function*() {
+      const tracker = yield* Tracker
+      // a user comparing runs must see that this one trained nothing (and where its weights come from)
+      yield* tracker.setTags({ [trainCachedTag]: String(cached), ...(cached ? { "lstm_pipeline.trained_in": model.trainedIn } : {}) })
+      if (!cached) return
+      // a model from the cache still gives this run its curves
+      yield* Effect.forEach(model.state.history, (r) =>
+        tracker.logMetrics(
+          { "train/loss": r.train_loss, ...(r.val_loss === null ? {} : { "val/loss": r.val_loss }), lr: r.lr },
+          r.epoch,
+          "epoch"
+        ), { discard: true })
+    }),
   summarize: (model) => {
     const history = model.state.history
     const epochSamples = history.reduce((s, r) => s + r.samples_per_s * r.seconds, 0)

@@ -18,6 +18,8 @@ export interface MemoryTracker {
   readonly record: MemoryRecord
   /** The sink, to put the memory backend into a fan-out (`layerFromNames(["memory", ...])`). */
   readonly spec: SinkSpec
+  /** The run's tags as last set. */
+  readonly tags: () => Readonly<Record<string, string>>
   /** Metric calls of one kind as `{ step, metrics }`, in order. */
   readonly metrics: (kind: "batch" | "epoch" | "final") => ReadonlyArray<{ readonly step: number; readonly metrics: Readonly<Record<string, number>> }>
 }
@@ -26,6 +28,8 @@ const copy = (call: Call): Call => {
   switch (call._tag) {
     case "params":
       return { ...call, params: { ...call.params } }
+    case "tags":
+      return { ...call, tags: { ...call.tags } }
     case "metrics":
       return { ...call, metrics: { ...call.metrics } }
     case "histograms":
@@ -49,7 +53,7 @@ export const makeMemory = (): MemoryTracker => {
   const spec: SinkSpec = {
     name: "memory",
     remote: false,
-    accepts: ["params", "metrics", "histograms", "text"],
+    accepts: ["params", "tags", "metrics", "histograms", "text"],
     open: Effect.sync(() => ({
       write: (batch) => Effect.sync(() => {
         for (const call of batch) calls.push(copy(call))
@@ -66,6 +70,7 @@ export const makeMemory = (): MemoryTracker => {
     layer: layerFromSpecs([spec]),
     record,
     spec,
+    tags: () => Object.assign({}, ...calls.map((call) => (call._tag === "tags" ? call.tags : {}))),
     metrics: (kind) =>
       calls.flatMap((call) =>
         call._tag === "metrics" && call.kind === kind ? [{ step: call.step, metrics: call.metrics }] : []

@@ -205,7 +205,7 @@ const GetRunResponse = Schema.Struct({
 /**
  * MLflow over its REST 2.0 API: finds or creates the experiment, creates the run (or reuses the one
  * in `tracking/mlflow.json` on resume), logs params in requests of their own (changed ones as
- * `changed.<key>` tags) and metrics with runs/log-batch, and sets the final status. Histograms and
+ * `changed.<key>` tags), tags and metrics with runs/log-batch, and sets the final status. Histograms and
  * text have no MLflow REST equivalent and are not sent.
  */
 export const mlflowSpec = (
@@ -338,12 +338,15 @@ export const mlflowSpec = (
                 continue
               }
               yield* sendMetrics
-              if (item._tag === "params") {
-                // a refused param must not cost the metrics around it
-                yield* sendParams(item.params).pipe(
-                  Effect.catchAll((e) => e.retriable === true ? Effect.fail(e) : Effect.sync(() => void (refused ??= e)))
-                )
-              }
+              // a refused param or tag must not cost the metrics around it
+              const sent = item._tag === "params"
+                ? sendParams(item.params)
+                : item._tag === "tags"
+                ? logBatch({ metrics: [], params: [], tags: Object.entries(item.tags).map(([key, value]) => ({ key, value: clip(value, 5000) })) })
+                : Effect.void
+              yield* sent.pipe(
+                Effect.catchAll((e) => e.retriable === true ? Effect.fail(e) : Effect.sync(() => void (refused ??= e)))
+              )
               done += 1
             }
             yield* sendMetrics
@@ -368,7 +371,7 @@ export const mlflowSpec = (
       }
     })
 
-    return { name: "mlflow", remote: true, appendOnly: true, accepts: ["params", "metrics"], open }
+    return { name: "mlflow", remote: true, appendOnly: true, accepts: ["params", "tags", "metrics"], open }
   })
 
 /** Logs to an MLflow tracking server (REST 2.0); never blocks or fails the run. */

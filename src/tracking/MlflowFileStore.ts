@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto"
 import { userInfo } from "node:os"
 import { globalStepper, mlflowStatus } from "./Mlflow.js"
 import { type Call, type SinkSpec, toTrackerError } from "./Sink.js"
+import { sourceTags } from "./sourceTags.js"
 import type { Params, RunInfo, RunStatus } from "./Tracker.js"
 
 /** MLflow's RunStatus enum as its file store writes it in meta.yaml. */
@@ -144,6 +145,7 @@ export const mlflowFileStoreSpec = (info: RunInfo, root: string): Effect.Effect<
         ["mlflow.runName", info.runName],
         ["mlflow.source.name", "lstm-pipeline"],
         ["mlflow.user", safeUser()],
+        ...sourceTags().flatMap((t) => (t.key === "mlflow.user" ? [] : [[t.key, t.value] as const])),
         ...info.tags.map((t) => (t.includes("=") ? [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] : [t, "true"]))
       ] as const
       yield* Effect.forEach(tags, ([k, v]) => writeKey("tags", k, v), { discard: true })
@@ -158,6 +160,10 @@ export const mlflowFileStoreSpec = (info: RunInfo, root: string): Effect.Effect<
           for (const call of calls) {
             if (call._tag === "params") {
               yield* logParams(call.params)
+              continue
+            }
+            if (call._tag === "tags") {
+              yield* Effect.forEach(Object.entries(call.tags), ([k, v]) => writeKey("tags", k, v.slice(0, 8000)), { discard: true })
               continue
             }
             if (call._tag !== "metrics") continue
@@ -182,5 +188,5 @@ export const mlflowFileStoreSpec = (info: RunInfo, root: string): Effect.Effect<
       }
     }).pipe(Effect.mapError(fail))
 
-    return { name: "mlflow", remote: false, appendOnly: true, accepts: ["params", "metrics"], open }
+    return { name: "mlflow", remote: false, appendOnly: true, accepts: ["params", "tags", "metrics"], open }
   })

@@ -1,5 +1,5 @@
 import { type Effect, Schema, type Scope } from "effect"
-import type { Metrics, Params, RunStatus } from "./Tracker.js"
+import type { Metrics, Params, RunStatus, Tags } from "./Tracker.js"
 
 /** A backend could not record something; the fan-out counts it and training goes on. */
 export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerError", {
@@ -18,6 +18,7 @@ export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerErr
 /** One call on the Tracker, as data, stamped with the wall time (ms) at which it was made. */
 export type Call =
   | { readonly _tag: "params"; readonly params: Params; readonly time: number }
+  | { readonly _tag: "tags"; readonly tags: Tags; readonly time: number }
   | {
     readonly _tag: "metrics"
     readonly metrics: Metrics
@@ -64,6 +65,7 @@ export interface SinkSpec {
 export const pointsOf = (call: Call): number => {
   switch (call._tag) {
     case "params":
+    case "tags":
       return 0
     case "metrics":
       return Object.keys(call.metrics).length

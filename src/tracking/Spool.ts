@@ -29,6 +29,7 @@ const SpooledCall = Schema.Union(
     params: Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number, Schema.Boolean) }),
     time: Schema.Number
   }),
+  Schema.TaggedStruct("tags", { tags: Schema.Record({ key: Schema.String, value: Schema.String }), time: Schema.Number }),
   Schema.TaggedStruct("metrics", {
     metrics: Values,
     step: Schema.Number,

@@ -318,6 +318,8 @@ export const tensorBoardSpec = (
             }
             case "text":
               return put("session", summaryEvent(wall, call.step, [textValue(call.tag, call.text)]))
+            case "tags":
+              return Effect.void
             case "params":
               // a resumed run keeps its first attempt's params text, as it keeps its session start
               return info.resumed

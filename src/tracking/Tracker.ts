@@ -6,6 +6,9 @@ export type Metrics = Readonly<Record<string, number>>
 /** Hyperparameters and other flat run parameters. */
 export type Params = Readonly<Record<string, string | number | boolean>>
 
+/** Run tags: facts about the run that may change later (unlike params), e.g. `lstm_pipeline.train_cached`. */
+export type Tags = Readonly<Record<string, string>>
+
 /** How a run ended; trackers finalize with it (from the Scope's Exit). */
 export type RunStatus = "success" | "failed" | "interrupted"
 
@@ -31,6 +34,8 @@ export interface RunInfo {
  */
 export interface TrackerService {
   readonly logParams: (params: Params) => Effect.Effect<void>
+  /** Set (or overwrite) run tags; backends without tags ignore them. */
+  readonly setTags: (tags: Tags) => Effect.Effect<void>
   readonly logMetrics: (metrics: Metrics, step: number, kind: "batch" | "epoch" | "final") => Effect.Effect<void>
   readonly logHistograms: (values: Readonly<Record<string, Float32Array>>, step: number) => Effect.Effect<void>
   readonly logText: (tag: string, text: string, step: number) => Effect.Effect<void>

@@ -147,8 +147,9 @@ export const wandbSpec = (
           let summaryChanged = false
           let newParams = false
           for (const call of calls) {
-            if (call._tag === "params") {
-              Object.assign(config, call.params)
+            if (call._tag === "params" || call._tag === "tags") {
+              // W&B keeps key/value facts about a run in its config (its tags are bare labels)
+              Object.assign(config, call._tag === "params" ? call.params : call.tags)
               newParams = true
               continue
             }
@@ -193,7 +194,7 @@ export const wandbSpec = (
       }
     })
 
-    return Option.some<SinkSpec>({ name: "wandb", remote: true, appendOnly: true, accepts: ["params", "metrics"], open })
+    return Option.some<SinkSpec>({ name: "wandb", remote: true, appendOnly: true, accepts: ["params", "tags", "metrics"], open })
   })
 
 /** Logs to Weights & Biases when WANDB_API_KEY is set; otherwise warns once and records nothing. */

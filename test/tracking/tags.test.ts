@@ -1,0 +1,83 @@
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Override } from "../../src/config/loadConfig.js"
+import { runPipeline } from "../../src/pipeline/Pipeline.js"
+import { layerSilent } from "../../src/progress/Progress.js"
+import { trainCachedTag } from "../../src/stages/Train.js"
+import { layerWandb, Tracker } from "../../src/tracking/index.js"
+import { layerFromNames, TrackerLayer } from "../../src/tracking/layerFromNames.js"
+import { makeMemory } from "../../src/tracking/Memory.js"
+import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { bodyOf, loopbackServer } from "./loopback.js"
+import { fakeMlflow } from "./mlflowServer.js"
+import { runInfo } from "./runInfo.js"
+
+const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
+
+describe("tag: the Train stage was served from the cache", () => {
+  it.scopedLive("a run whose Train stage came from the cache says so in MLflow (and one that trained says it did not)", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeMlflow()
+      const out = tempDir()
+      const memory = makeMemory()
+      const run = (name: string) =>
+        runPipeline({
+          configFile: fixture("tiny.yaml"),
+          overrides: [outputDir(out), set("run_name", name), set("tracking.trackers", "[mlflow]")],
+          force: false,
+          forceStages: [],
+          dryRun: false,
+          only: null
+        }).pipe(
+          Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
+          Effect.provideService(TrackerLayer, (names, info, own) =>
+            layerFromNames(name === "second" ? [...names, "memory"] : names, info, { ...own, memory, mlflow: { uri: server.url } }))
+        )
+      const first = yield* run("first")
+      yield* run("second")
+      const [trained, cached] = [...server.runs.values()]
+      expect(trained!.tags.get(trainCachedTag)).toBe("false")
+      expect(cached!.tags.get(trainCachedTag)).toBe("true")
+      expect(cached!.tags.get("lstm_pipeline.trained_in")).toBe(first.location!.runDir)
+      expect(memory.tags()).toMatchObject({ [trainCachedTag]: "true" })
+      // the cached run still has its curves
+      expect(memory.metrics("epoch").map((m) => m.step)).toEqual([1, 2, 3])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("the MLflow file store writes tags as files", () =>
+    Effect.gen(function*() {
+      const base = mkdtempSync(join(tmpdir(), "mlruns-"))
+      const store = join(base, "mlruns")
+      yield* Effect.provide(
+        Effect.flatMap(Tracker, (t) => t.setTags({ [trainCachedTag]: "true" })),
+        layerFromNames(["mlflow"], runInfo(join(base, "run")), { mlflow: { uri: `file:${store}` }, systemMetrics: false })
+      )
+      const [experiment] = readdirSync(store).filter((n) => n !== "0")
+      const [run] = readdirSync(join(store, experiment!)).filter((n) => n !== "meta.yaml")
+      const tags = join(store, experiment!, run!, "tags")
+      expect(readFileSync(join(tags, trainCachedTag), "utf8")).toBe("true")
+      expect(readFileSync(join(tags, "lstm_pipeline.version"), "utf8")).toMatch(/^\d+\.\d+\.\d+/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("W&B gets it in the run's config", () =>
+    Effect.gen(function*() {
+      const server = yield* loopbackServer((request) => {
+        if (request.path !== "/graphql") return { status: 200, body: {} }
+        const variables = bodyOf(request).variables as Record<string, unknown>
+        return {
+          status: 200,
+          body: { data: { upsertBucket: { bucket: { name: variables.name, historyLineCount: 0, project: { name: "births", entity: { name: "team" } } } } } }
+        }
+      })
+      yield* Effect.provide(
+        Effect.flatMap(Tracker, (t) => t.setTags({ [trainCachedTag]: "true" })),
+        layerWandb(runInfo(mkdtempSync(join(tmpdir(), "wandb-")), { params: { "model.units": 8 } }), { baseUrl: server.url })
+      ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["WANDB_API_KEY", "k"]]))))
+      const configs = server.requests.filter((r) => r.path === "/graphql").map((r) => JSON.parse(String((bodyOf(r).variables as Record<string, unknown>).config)))
+      expect(configs.at(-1)).toEqual({ "model.units": { value: 8 }, [trainCachedTag]: { value: "true" } })
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
