@@ -112,6 +112,8 @@ const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset
   const threads = threaded(kind) ? threadCount(config) : 1
   const spec = modelSpec(config, dataset)
   const engine = yield* makeEngine({ kind, spec, optimizer: optimizerSpec(config), seed: config.seed, threads, adapter })
+  // as Keras' TensorBoard callback does at the start of fit
+  yield* Effect.flatMap(Tracker, (tracker) => tracker.logGraph(spec))
   const guard = resumeGuard(config, dataset.manifest.fingerprint, engine.name, threads)
   const mode = config.train.early_stopping.mode
 
@@ -223,6 +225,7 @@ export const Train: Stage<TrainedModel, { readonly data: typeof PrepareData }> =
       // a user comparing runs must see that this one trained nothing (and where its weights come from)
       yield* tracker.setTags({ [trainCachedTag]: String(cached), ...(cached ? { "lstm_pipeline.trained_in": model.trainedIn } : {}) })
       if (!cached) return
+      yield* tracker.logGraph(model.spec)
       // a model from the cache still gives this run its curves
       yield* Effect.forEach(model.state.history, (r) =>
         tracker.logMetrics(

@@ -72,7 +72,7 @@ const summarise = (lanes: ReadonlyArray<Lane>): ReadonlyArray<string> =>
 
 /** Whether an earlier attempt already logged this call's step (only append-only backends skip it). */
 const alreadyLogged = (marks: ResumeMarks | undefined, call: Call): boolean => {
-  if (marks === undefined || call._tag === "params" || call._tag === "tags") return false
+  if (marks === undefined || call._tag === "params" || call._tag === "tags" || call._tag === "graph") return false
   const kind = call._tag === "metrics" ? call.kind : "epoch"
   const mark = marks[kind]
   return mark !== undefined && call.step <= mark
@@ -140,6 +140,7 @@ export const makeFanOut = (
     return {
       logParams: (params) => submit((time) => ({ _tag: "params", params, time })),
       setTags: (tags) => submit((time) => ({ _tag: "tags", tags, time })),
+      logGraph: (spec) => submit((time) => ({ _tag: "graph", spec, time })),
       logMetrics: (metrics, step, kind) => submit((time) => ({ _tag: "metrics", metrics, step, kind, time })),
       logHistograms: (values, step) => submit((time) => ({ _tag: "histograms", values, step, time })),
       logText: (tag, text, step) => submit((time) => ({ _tag: "text", tag, text, step, time })),

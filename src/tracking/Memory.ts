@@ -30,6 +30,8 @@ const copy = (call: Call): Call => {
       return { ...call, params: { ...call.params } }
     case "tags":
       return { ...call, tags: { ...call.tags } }
+    case "graph":
+      return { ...call, spec: { ...call.spec, units: [...call.spec.units] } }
     case "metrics":
       return { ...call, metrics: { ...call.metrics } }
     case "histograms":
@@ -53,7 +55,7 @@ export const makeMemory = (): MemoryTracker => {
   const spec: SinkSpec = {
     name: "memory",
     remote: false,
-    accepts: ["params", "tags", "metrics", "histograms", "text"],
+    accepts: ["params", "tags", "graph", "metrics", "histograms", "text"],
     open: Effect.sync(() => ({
       write: (batch) => Effect.sync(() => {
         for (const call of batch) calls.push(copy(call))

@@ -1,4 +1,5 @@
 import { type Effect, Schema, type Scope } from "effect"
+import type { ModelSpec } from "../model/spec.js"
 import type { Metrics, Params, RunStatus, Tags } from "./Tracker.js"
 
 /** A backend could not record something; the fan-out counts it and training goes on. */
@@ -19,6 +20,7 @@ export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerErr
 export type Call =
   | { readonly _tag: "params"; readonly params: Params; readonly time: number }
   | { readonly _tag: "tags"; readonly tags: Tags; readonly time: number }
+  | { readonly _tag: "graph"; readonly spec: ModelSpec; readonly time: number }
   | {
     readonly _tag: "metrics"
     readonly metrics: Metrics
@@ -66,6 +68,7 @@ export const pointsOf = (call: Call): number => {
   switch (call._tag) {
     case "params":
     case "tags":
+    case "graph":
       return 0
     case "metrics":
       return Object.keys(call.metrics).length

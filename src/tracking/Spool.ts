@@ -30,6 +30,16 @@ const SpooledCall = Schema.Union(
     time: Schema.Number
   }),
   Schema.TaggedStruct("tags", { tags: Schema.Record({ key: Schema.String, value: Schema.String }), time: Schema.Number }),
+  Schema.TaggedStruct("graph", {
+    spec: Schema.Struct({
+      features: Schema.Number,
+      lookback: Schema.Number,
+      units: Schema.Array(Schema.Number),
+      dropout: Schema.Number,
+      outputs: Schema.Number
+    }),
+    time: Schema.Number
+  }),
   Schema.TaggedStruct("metrics", {
     metrics: Values,
     step: Schema.Number,

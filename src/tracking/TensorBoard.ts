@@ -6,7 +6,9 @@ import { createHash } from "node:crypto"
 import { hostname } from "node:os"
 import { layerFromSpecs } from "./FanOut.js"
 import { histogramOf } from "./histogram.js"
+import { modelGraphDef } from "./modelGraph.js"
 import { EventSchema } from "./proto/gen/tensorboard/event_pb.js"
+import { GraphDefSchema } from "./proto/gen/tensorboard/graph_pb.js"
 import {
   DatasetType,
   DataType as HParamType,
@@ -210,7 +212,7 @@ export const tensorBoardSpec = (
       name: "tensorboard",
       remote: false,
       appendOnly: true,
-      accepts: ["params", "metrics", "histograms", "text"],
+      accepts: ["params", "graph", "metrics", "histograms", "text"],
       open: Effect.gen(function*() {
         const now = (yield* Clock.currentTimeMillis) / 1000
         const removeSessionEnds = Effect.gen(function*() {
@@ -320,6 +322,11 @@ export const tensorBoardSpec = (
               return put("session", summaryEvent(wall, call.step, [textValue(call.tag, call.text)]))
             case "tags":
               return Effect.void
+            case "graph":
+              // Keras writes the graph at step 0 of the train run; a resumed run keeps its first attempt's
+              return info.resumed
+                ? Effect.void
+                : put("train", event(wall, 0, { case: "graphDef", value: toBinary(GraphDefSchema, modelGraphDef(call.spec)) }))
             case "params":
               // a resumed run keeps its first attempt's params text, as it keeps its session start
               return info.resumed
@@ -351,7 +358,7 @@ export const tensorBoardSpec = (
     }
   })
 
-/** Writes TensorBoard event files (scalars, histograms, text, HParams) under `<runDir>/tensorboard/`. */
+/** Writes TensorBoard event files (scalars, histograms, text, HParams, the model graph) under `<runDir>/tensorboard/`. */
 export const layerTensorBoard = (
   info: RunInfo,
   options: TensorBoardOptions = {}

@@ -1,4 +1,5 @@
 import { Context, type Effect } from "effect"
+import type { ModelSpec } from "../model/spec.js"
 
 /** Scalar metrics keyed by tag, e.g. `{ "train/loss": 0.12, "val/loss": 0.2, "lr": 1e-3 }`. */
 export type Metrics = Readonly<Record<string, number>>
@@ -34,6 +35,8 @@ export interface RunInfo {
  */
 export interface TrackerService {
   readonly logParams: (params: Params) => Effect.Effect<void>
+  /** The model's graph, once its shape is known (TensorBoard's Graphs tab). */
+  readonly logGraph: (spec: ModelSpec) => Effect.Effect<void>
   /** Set (or overwrite) run tags; backends without tags ignore them. */
   readonly setTags: (tags: Tags) => Effect.Effect<void>
   readonly logMetrics: (metrics: Metrics, step: number, kind: "batch" | "epoch" | "final") => Effect.Effect<void>

@@ -1,3 +1,4 @@
+import { fromBinary } from "@bufbuild/protobuf"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
@@ -9,6 +10,9 @@ import { readRun } from "../../src/runs/index.js"
 import { runPipeline } from "../../src/pipeline/Pipeline.js"
 import { layerFromNames, TrackerLayer, type TrackingOptions } from "../../src/tracking/layerFromNames.js"
 import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { EventSchema } from "../../src/tracking/proto/gen/tensorboard/event_pb.js"
+import { GraphDefSchema } from "../../src/tracking/proto/gen/tensorboard/graph_pb.js"
+import { readRecords } from "../../src/tracking/tfrecord.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { readWithTensorBoard, tensorBoardPython } from "./tbReader.js"
 
@@ -38,6 +42,12 @@ describe("tracking in the pipeline", () => {
         expect(row["system/cpu_percent"]).toBeGreaterThanOrEqual(0)
       }
       expect(existsSync(join(runDir, "plots", "loss.png"))).toBe(true)
+      // the model's graph for TensorBoard's Graphs tab, built from the trained model's shape
+      const graphs = readdirSync(join(runDir, "tensorboard", "train")).filter((f) => f.includes("tfevents")).flatMap((f) =>
+        readRecords(new Uint8Array(readFileSync(join(runDir, "tensorboard", "train", f)))).map((r) => fromBinary(EventSchema, r).what)
+      ).flatMap((what) => (what.case === "graphDef" ? [fromBinary(GraphDefSchema, what.value)] : []))
+      expect(graphs).toHaveLength(1)
+      expect(graphs[0]!.node.map((n) => n.name)).toEqual(expect.arrayContaining(["input_1", "lstm_forecaster/lstm_1/LSTM", "lstm_forecaster/lstm_2/LSTM", "Identity"]))
       expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("<h2>Loss per epoch</h2>")
       const entry = Option.getOrThrow(yield* readRun(runDir).pipe(Effect.provide(NodeContext.layer)))
       expect(entry.metrics["val.loss"]).toBeGreaterThan(0)
@@ -80,7 +90,10 @@ describe("tracking in the pipeline", () => {
         expect(run1.tags.get("changed.train.epochs")).toBe("3 → 4")
         const points = server.points()
         expect(points.length).toBeGreaterThan(firstPoints)
-        expect(points).toHaveLength(new Set(points).size)
+        // once each, but for the kept model's losses: logged again at a run's last step as its final values
+        const twice = [...new Set(duplicates(points))]
+        expect(twice.filter((p) => !/^(train|val)\/loss@\d+$/.test(p))).toEqual([])
+        expect(new Set(twice.map((p) => p.split("@")[1])).size).toBeLessThanOrEqual(2)
         const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))
         expect(summary.tracking.mlflow).toMatchObject({ spooled: 0, dropped: 0 })
         // the artifacts users look for in the MLflow UI, uploaded through the server's artifact proxy
@@ -105,6 +118,9 @@ describe("tracking in the pipeline", () => {
         // the plots as images at the last epoch, once (the resumed run's end replaced the first run's)
         expect(view["train"]!.tags["plots/loss"]).toEqual([4])
         expect(view["train"]!.tags["plots/forecast"]).toEqual([4])
+        // the model graph (Graphs tab) in the train run, once
+        expect(view["train"]!.graph).toEqual(expect.arrayContaining(["input_1", "lstm_forecaster/lstm_2/LSTM", "lstm_forecaster/dense/BiasAdd"]))
+        expect(view["."]!.graph).toBeNull()
         expect(view["."]!.hparams.session_end_status).toBe(1)
         expect(view["."]!.hparams.experiment_hparams).toContain("train.clip_norm")
       }).pipe(Effect.provide(NodeContext.layer))

@@ -33,6 +33,8 @@ export interface TensorBoardView {
       readonly hparams?: ReadonlyArray<string>
       readonly experiment_hparams?: ReadonlyArray<string>
     }
+    /** Node names of the run's GraphDef (the Graphs tab), null without one. */
+    readonly graph: ReadonlyArray<string> | null
   }
 }
 

@@ -3,7 +3,7 @@
 Usage: python3 tb_read.py <runDir>/tensorboard
 For each run (the directory itself, train/, validation/): every tag with the steps TensorBoard
 loaded for it, and the HParams plugin's view (the first session start/end it reads, as the
-plugin does).
+plugin does), and the names of the graph's nodes when the run has a graph (else null).
 """
 import json
 import os
@@ -31,5 +31,6 @@ for name in [".", "train", "validation"]:
             hparams["hparams"] = sorted(data.session_start_info.hparams.keys())
         if data.HasField("experiment"):
             hparams["experiment_hparams"] = sorted(h.name for h in data.experiment.hparam_infos)
-    out[name] = {"tags": tags, "hparams": hparams}
+    graph = [node.name for node in acc.Graph().node] if acc.Tags().get("graph") else None
+    out[name] = {"tags": tags, "hparams": hparams, "graph": graph}
 print(json.dumps(out))

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Event, EventSchema } from "../../src/tracking/proto/gen/tensorboard/event_pb.js"
+import { GraphDefSchema } from "../../src/tracking/proto/gen/tensorboard/graph_pb.js"
 import { DataType as HParamType, Status } from "../../src/tracking/proto/gen/tensorboard/hparams/api_pb.js"
 import { HParamsPluginDataSchema } from "../../src/tracking/proto/gen/tensorboard/hparams/plugin_data_pb.js"
 import type { Summary_Value } from "../../src/tracking/proto/gen/tensorboard/summary_pb.js"
@@ -225,5 +226,56 @@ describe("layerTensorBoard", () => {
       const session = eventsIn(join(runDir, "tensorboard"))
       expect(valuesOf(session).map(({ value }) => value.tag)).toEqual(["_hparams_/session_end_info"])
       expect(scalars(eventsIn(join(runDir, "tensorboard", "validation")), "epoch_loss")).toEqual([[3, 1]])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.live("writes the model's graph once, at step 0 of the train run, as Keras does; a resumed run keeps it", () =>
+    Effect.gen(function*() {
+      const runDir = mkdtempSync(join(tmpdir(), "tb-"))
+      const spec = { features: 3, lookback: 14, units: [16, 8], dropout: 0.2, outputs: 7 }
+      yield* Effect.provide(Effect.flatMap(Tracker, (t) => t.logGraph(spec)), layerTensorBoard(infoFor(runDir)))
+      yield* Effect.provide(Effect.flatMap(Tracker, (t) => t.logGraph(spec)), layerTensorBoard(infoFor(runDir, { resumed: true })))
+      const graphs = eventsIn(join(runDir, "tensorboard", "train")).filter((e) => e.what.case === "graphDef")
+      expect(graphs).toHaveLength(1)
+      expect(graphs[0]!.step).toBe(0n)
+      expect(eventsIn(join(runDir, "tensorboard")).filter((e) => e.what.case === "graphDef")).toEqual([])
+      const bytes = graphs[0]!.what.case === "graphDef" ? graphs[0]!.what.value : new Uint8Array()
+      const graph = fromBinary(GraphDefSchema, bytes)
+      const byName = new Map(graph.node.map((n) => [n.name, n]))
+      const edges = graph.node.flatMap((n) => n.input.map((from) => `${from} → ${n.name}`))
+      const s = "lstm_forecaster"
+      expect(edges).toEqual([
+        `input_1 → ${s}/lstm_1/LSTM`,
+        `${s}/lstm_1/kernel → ${s}/lstm_1/LSTM`,
+        `${s}/lstm_1/recurrent_kernel → ${s}/lstm_1/LSTM`,
+        `${s}/lstm_1/bias → ${s}/lstm_1/LSTM`,
+        `${s}/lstm_1/LSTM → ${s}/dropout_1/Dropout`,
+        `${s}/dropout_1/Dropout → ${s}/lstm_2/LSTM`,
+        `${s}/lstm_2/kernel → ${s}/lstm_2/LSTM`,
+        `${s}/lstm_2/recurrent_kernel → ${s}/lstm_2/LSTM`,
+        `${s}/lstm_2/bias → ${s}/lstm_2/LSTM`,
+        `${s}/lstm_2/LSTM → ${s}/dropout_2/Dropout`,
+        `${s}/dropout_2/Dropout → ${s}/dense/MatMul`,
+        `${s}/dense/kernel → ${s}/dense/MatMul`,
+        `${s}/dense/MatMul → ${s}/dense/BiasAdd`,
+        `${s}/dense/bias → ${s}/dense/BiasAdd`,
+        `${s}/dense/BiasAdd → Identity`
+      ])
+      // every input names a node of the graph
+      for (const node of graph.node) for (const from of node.input) expect(byName.has(from), from).toBe(true)
+      const dims = (name: string, attr: string) => {
+        const value = byName.get(name)?.attr[attr]?.value
+        if (value?.case === "shape") return value.value.dim.map((d) => Number(d.size))
+        if (value?.case === "list") return value.value.shape.map((sh) => sh.dim.map((d) => Number(d.size)))
+        throw new Error(`${name} has no shape attr ${attr}`)
+      }
+      expect(dims("input_1", "shape")).toEqual([-1, 14, 3])
+      expect(dims(`${s}/lstm_1/kernel`, "shape")).toEqual([3, 64])
+      expect(dims(`${s}/lstm_2/recurrent_kernel`, "shape")).toEqual([8, 32])
+      expect(dims(`${s}/lstm_1/LSTM`, "_output_shapes")).toEqual([[-1, 14, 16]])
+      expect(dims(`${s}/lstm_2/LSTM`, "_output_shapes")).toEqual([[-1, 8]])
+      expect(dims("Identity", "_output_shapes")).toEqual([[-1, 7]])
+      expect(byName.get(`${s}/lstm_1/LSTM`)?.attr["return_sequences"]?.value).toEqual({ case: "b", value: true })
+      expect(byName.get(`${s}/lstm_2/LSTM`)?.attr["units"]?.value).toEqual({ case: "i", value: 8n })
+      expect(byName.get(`${s}/dropout_1/Dropout`)?.attr["rate"]?.value.value).toBeCloseTo(0.2)
     }).pipe(Effect.provide(NodeContext.layer)))
 })
