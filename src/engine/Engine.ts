@@ -39,6 +39,8 @@ export interface TrainEngine {
   readonly gradients: (batch: Batch) => Effect.Effect<{ loss: number; grads: ReadonlyArray<NamedTensor> }, EngineError>
   readonly getState: Effect.Effect<EngineState>
   readonly setState: (state: EngineState) => Effect.Effect<void, EngineError>
+  /** Bytes of GPU buffers the engine holds (its own allocations); null for engines on host memory. */
+  readonly deviceMemoryBytes: Effect.Effect<number | null>
 }
 
 /** How to build an engine. */
@@ -172,7 +174,8 @@ export const makeEngine: (o: EngineOptions) => Effect.Effect<TrainEngine, Engine
       predict,
       gradients,
       getState: lock.withPermits(1)(Effect.promise(async () => raw.getState())).pipe(Effect.withSpan("Engine.getState")),
-      setState
+      setState,
+      deviceMemoryBytes: Effect.sync(() => raw.deviceMemoryBytes?.() ?? null)
     }
     return engine
   }

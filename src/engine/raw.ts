@@ -11,6 +11,11 @@ export interface RawEngine {
   /** Asynchronous where reading the weights is (GPU backends). */
   readonly getState: () => EngineState | Promise<EngineState>
   readonly setState: (state: EngineState) => void
+  /**
+   * Bytes of device (GPU) memory the engine holds now, counted from its own allocations (WebGPU
+   * has no query for device memory in use); absent for engines that compute in host memory.
+   */
+  readonly deviceMemoryBytes?: () => number
   readonly close: () => Promise<void>
 }
 

@@ -185,6 +185,9 @@ export const trainLoop = <E>(input: LoopInput<E>) =>
         epoch_time_s: trainSeconds
       }
       if (valLoss !== null) epochMetrics["val/loss"] = valLoss
+      // GPU engines: their device memory in use, beside the process's RSS and CPU (Lightning's DeviceStatsMonitor)
+      const deviceBytes = yield* engine.deviceMemoryBytes
+      if (deviceBytes !== null) epochMetrics["system/gpu_memory_mb"] = Math.round(deviceBytes / 1024 / 102.4) / 10
 
       // closing the epoch is one unit: a checkpoint never holds a closed epoch whose metric line,
       // histograms or best weights were not written yet

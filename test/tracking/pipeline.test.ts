@@ -25,7 +25,7 @@ const run = (overrides: ReadonlyArray<Override>, options: TrackingOptions = {}) 
     Effect.provideService(TrackerLayer, (names, info, own) => layerFromNames(names, info, { ...own, ...options }))
   )
 
-const duplicates = (steps: ReadonlyArray<number>) => steps.filter((s, i) => steps.indexOf(s) !== i)
+const duplicates = <T>(values: ReadonlyArray<T>): ReadonlyArray<T> => values.filter((v, i) => values.indexOf(v) !== i)
 
 describe("tracking in the pipeline", () => {
   it.effect("without the jsonl tracker the run still has its history: loss plot, report curve, `runs ls` val loss", () =>

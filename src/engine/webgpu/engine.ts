@@ -359,6 +359,8 @@ export const makeWebgpuEngine = async (cfg: WebgpuEngineConfig): Promise<RawEngi
     gradients,
     getState,
     setState,
+    // every buffer comes from `buffer` and leaves through `release` or `close`
+    deviceMemoryBytes: () => buffers.reduce((bytes, b) => bytes + b.size, 0),
     close: async () => {
       if (closed) return
       closed = true

@@ -55,6 +55,19 @@ describe.skipIf(!gpu.ok)(`webgpu engine training on ${gpu.reason}`, () => {
       }
     }), 120_000)
 
+  it.scoped("counts the bytes of its GPU buffers as device memory in use (CPU engines hold none)", () =>
+    Effect.gen(function* () {
+      const engine = yield* makeEngine({ kind: "webgpu", spec, optimizer: optimizers[0]!, seed: 7, threads: 1 })
+      const params = weightInfos(spec).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0)
+      const before = yield* engine.deviceMemoryBytes
+      // at least the weights, the gradients and two Adam slots, as float32
+      expect(before).toBeGreaterThanOrEqual(4 * params * 4)
+      yield* engine.step(batches[0]!, 0.01)
+      expect(yield* engine.deviceMemoryBytes).toBeGreaterThanOrEqual(before!)
+      const wasm = yield* makeEngine({ kind: "wasm", spec, optimizer: optimizers[0]!, seed: 7, threads: 1, simd: "plain" })
+      expect(yield* wasm.deviceMemoryBytes).toBeNull()
+    }), 120_000)
+
   it.scoped("the same seed gives bit-identical weights and slots run to run", () =>
     Effect.gen(function* () {
       const a = yield* train("webgpu", optimizers[0]!)
