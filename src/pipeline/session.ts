@@ -15,6 +15,7 @@ import type { DeliveryLog } from "../tracking/FanOut.js"
 import { TrackerLayer } from "../tracking/layerFromNames.js"
 import { uploadArtifacts } from "../tracking/mlflowArtifacts.js"
 import { writePlotImages } from "../tracking/tensorBoardImages.js"
+import { uploadWandbArtifact } from "../tracking/wandbArtifacts.js"
 import { configParams } from "../tracking/params.js"
 import { loggedMarks } from "../tracking/resumeMarks.js"
 import { type RunInfo, Tracker } from "../tracking/Tracker.js"
@@ -103,6 +104,16 @@ export const withinRun = <A, E, R>(
         artifacts.problem === null
           ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary${c.tracking.mlflow.log_checkpoints ? ", checkpoints" : ""})`
           : `warning: mlflow artifacts not uploaded: ${artifacts.problem}`
+      )
+    }
+    if (c.tracking.trackers.includes("wandb")) {
+      const artifact = yield* uploadWandbArtifact(location.runDir)
+      yield* progress.note(
+        artifact.problem !== null
+          ? `warning: W&B artifact not uploaded: ${artifact.problem}`
+          : artifact.unchanged
+          ? `wandb: artifact ${artifact.artifact} unchanged (the server has this content)`
+          : `wandb: artifact ${artifact.artifact} logged (${artifact.uploaded.length} file(s) uploaded)`
       )
     }
     return { location, summary, result }

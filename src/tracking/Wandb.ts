@@ -42,7 +42,55 @@ const UpsertResponse = Schema.Struct({
 
 const GraphqlErrors = Schema.Struct({ errors: Schema.Array(Schema.Struct({ message: Schema.String })) })
 
-const StoredRun = Schema.Struct({ run_id: Schema.String, entity: Schema.String, project: Schema.String })
+/** `<runDir>/tracking/wandb.json`: the W&B run this run directory logs to, reused on resume. */
+export const StoredRun = Schema.Struct({ run_id: Schema.String, entity: Schema.String, project: Schema.String })
+
+/** How to reach W&B's API: the base URL and the API key as a basic-auth header. */
+export interface WandbEndpoint {
+  readonly baseUrl: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly timeoutMs: number
+}
+
+/** The endpoint from WANDB_API_KEY and WANDB_BASE_URL (or the given URL); None without a key. */
+export const wandbEndpoint = (options: { readonly baseUrl?: string; readonly requestTimeoutMs?: number } = {}) =>
+  Effect.gen(function*() {
+    const key = yield* Config.option(Config.redacted("WANDB_API_KEY")).pipe(Effect.orElseSucceed(Option.none))
+    if (Option.isNone(key) || Redacted.value(key.value) === "") return Option.none<WandbEndpoint>()
+    const env = yield* Config.option(Config.string("WANDB_BASE_URL")).pipe(Effect.orElseSucceed(Option.none))
+    const baseUrl = (options.baseUrl ?? Option.getOrElse(env, () => "https://api.wandb.ai")).replace(/\/+$/, "")
+    const headers = { authorization: `Basic ${Buffer.from(`api:${Redacted.value(key.value)}`).toString("base64")}` }
+    return Option.some<WandbEndpoint>({ baseUrl, headers, timeoutMs: options.requestTimeoutMs ?? 10_000 })
+  })
+
+/** One GraphQL operation against W&B: HTTP and GraphQL errors are TrackerErrors naming `operation`. */
+export const wandbGraphql = <A, I>(
+  endpoint: WandbEndpoint,
+  operation: string,
+  query: string,
+  variables: Record<string, unknown>,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, TrackerError> =>
+  fetchJson("wandb", operation, {
+    method: "POST",
+    url: `${endpoint.baseUrl}/graphql`,
+    headers: endpoint.headers,
+    body: { query, variables },
+    timeoutMs: endpoint.timeoutMs
+  }).pipe(
+    Effect.flatMap(ensureOk("wandb", operation)),
+    Effect.tap((response) =>
+      Schema.decodeUnknownOption(GraphqlErrors)(response.json).pipe(
+        Option.filter((body) => body.errors.length > 0),
+        Option.match({
+          onNone: () => Effect.void,
+          onSome: (body) =>
+            Effect.fail(new TrackerError({ backend: "wandb", reason: `${operation}: ${body.errors.map((e) => e.message).join("; ")}` }))
+        })
+      )
+    ),
+    Effect.flatMap(decodeBody("wandb", operation, schema))
+  )
 
 /** The process exit code W&B is told: it marks 0 finished and anything else failed. */
 export const wandbExitCode = (status: RunStatus): number => (status === "success" ? 0 : status === "failed" ? 1 : 255)
@@ -70,40 +118,21 @@ export const wandbSpec = (
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const env = (name: string) => Config.option(Config.string(name)).pipe(Effect.orElseSucceed(Option.none))
-    const key = yield* Config.option(Config.redacted("WANDB_API_KEY")).pipe(Effect.orElseSucceed(Option.none))
-    if (Option.isNone(key) || Redacted.value(key.value) === "") {
+    const found = yield* wandbEndpoint(options)
+    if (Option.isNone(found)) {
       yield* Effect.logWarning("wandb: WANDB_API_KEY is not set; the run is not logged to W&B")
       return Option.none()
     }
-    const baseUrl = (options.baseUrl ?? Option.getOrElse(yield* env("WANDB_BASE_URL"), () => "https://api.wandb.ai"))
-      .replace(/\/+$/, "")
+    const endpoint = found.value
+    const { baseUrl, headers, timeoutMs } = endpoint
     const entityOption = options.entity ?? Option.getOrUndefined(yield* env("WANDB_ENTITY"))
     const projectOption = options.project ?? Option.getOrElse(yield* env("WANDB_PROJECT"), () => info.experiment)
-    const timeoutMs = options.requestTimeoutMs ?? 10_000
-    const headers = { authorization: `Basic ${Buffer.from(`api:${Redacted.value(key.value)}`).toString("base64")}` }
     const storeFile = path.join(info.runDir, "tracking", "wandb.json")
 
     const upsert = (variables: Record<string, unknown>) =>
-      fetchJson("wandb", "upsertBucket", {
-        method: "POST",
-        url: `${baseUrl}/graphql`,
-        headers,
-        body: { query: upsertBucketMutation, variables },
-        timeoutMs
-      }).pipe(
-        Effect.flatMap(ensureOk("wandb", "upsertBucket")),
-        Effect.tap((response) =>
-          Schema.decodeUnknownOption(GraphqlErrors)(response.json).pipe(
-            Option.filter((body) => body.errors.length > 0),
-            Option.match({
-              onNone: () => Effect.void,
-              onSome: (body) =>
-                Effect.fail(new TrackerError({ backend: "wandb", reason: `upsertBucket: ${body.errors.map((e) => e.message).join("; ")}` }))
-            })
-          )
-        ),
-        Effect.flatMap(decodeBody("wandb", "upsertBucket", UpsertResponse)),
-        Effect.map((body) => body.data.upsertBucket.bucket)
+      Effect.map(
+        wandbGraphql(endpoint, "upsertBucket", upsertBucketMutation, variables, UpsertResponse),
+        (body) => body.data.upsertBucket.bucket
       )
 
     const storedRun = Effect.gen(function*() {

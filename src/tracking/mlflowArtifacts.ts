@@ -2,33 +2,10 @@ import { FileSystem, Path } from "@effect/platform"
 import { Config, Effect, Option, Schema } from "effect"
 import { decodeBody, ensureOk, fetchJson, putBytes } from "./http.js"
 import { authHeaders, normalizeTrackingUri, StoredRun } from "./Mlflow.js"
+import { artifactFiles } from "./runArtifacts.js"
 import { describe, type TrackerError } from "./Sink.js"
 
-/** What a run uploads as MLflow artifacts, relative to the run directory; folders are uploaded whole. */
-export const runArtifacts = ["model", "plots", "report.html", "config.yaml", "eval.json", "summary.json"] as const
-
 const RunInfoResponse = Schema.Struct({ run: Schema.Struct({ info: Schema.Struct({ artifact_uri: Schema.String }) }) })
-
-/** Files under `root` (a file or a folder), as paths relative to `base`, in a stable order. */
-const filesUnder = (base: string, root: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const out: Array<string> = []
-    const visit = (relative: string): Effect.Effect<void, unknown> =>
-      Effect.gen(function*() {
-        const info = yield* fs.stat(path.join(base, relative))
-        if (info.type === "File") {
-          out.push(relative)
-          return
-        }
-        if (info.type !== "Directory") return
-        const names = [...(yield* fs.readDirectory(path.join(base, relative)))].sort()
-        for (const name of names) yield* visit(path.join(relative, name))
-      })
-    if (yield* fs.exists(path.join(base, root))) yield* visit(root)
-    return out
-  })
 
 /**
  * Upload the run's exported model, plots, report, config, eval and summary to the MLflow run in
@@ -67,12 +44,10 @@ export const uploadArtifacts = Effect.fn("Tracking.uploadArtifacts")(function*(
       }
     }
     const prefix = proxied[2]!.replace(/\/+$/, "")
-    const roots = [...runArtifacts, ...(options.checkpoints === true ? ["checkpoints"] : [])]
-    const files = (yield* Effect.forEach(roots, (root) => filesUnder(runDir, root).pipe(Effect.orElseSucceed(() => [])))).flat()
+    const files = yield* artifactFiles(runDir, options)
     const uploaded: Array<string> = []
-    for (const file of files) {
-      const relative = file.split(path.sep).join("/")
-      const body = yield* fs.readFile(path.join(runDir, file)).pipe(Effect.orElseSucceed(() => undefined))
+    for (const relative of files) {
+      const body = yield* fs.readFile(path.join(runDir, relative)).pipe(Effect.orElseSucceed(() => undefined))
       if (body === undefined) continue
       const target = `${uri}/api/2.0/mlflow-artifacts/artifacts/${prefix}/${relative.split("/").map(encodeURIComponent).join("/")}`
       yield* putBytes("mlflow", `artifact ${relative}`, { url: target, headers, body, timeoutMs }).pipe(

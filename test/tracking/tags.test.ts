@@ -12,7 +12,8 @@ import { layerWandb, Tracker } from "../../src/tracking/index.js"
 import { layerFromNames, TrackerLayer } from "../../src/tracking/layerFromNames.js"
 import { makeMemory } from "../../src/tracking/Memory.js"
 import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
-import { bodyOf, loopbackServer } from "./loopback.js"
+import { bodyOf } from "./loopback.js"
+import { fakeWandb } from "./wandbServer.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { runInfo } from "./runInfo.js"
 
@@ -65,14 +66,7 @@ describe("tag: the Train stage was served from the cache", () => {
 
   it.scopedLive("W&B gets it in the run's config", () =>
     Effect.gen(function*() {
-      const server = yield* loopbackServer((request) => {
-        if (request.path !== "/graphql") return { status: 200, body: {} }
-        const variables = bodyOf(request).variables as Record<string, unknown>
-        return {
-          status: 200,
-          body: { data: { upsertBucket: { bucket: { name: variables.name, historyLineCount: 0, project: { name: "births", entity: { name: "team" } } } } } }
-        }
-      })
+      const server = yield* fakeWandb()
       yield* Effect.provide(
         Effect.flatMap(Tracker, (t) => t.setTags({ [trainCachedTag]: "true" })),
         layerWandb(runInfo(mkdtempSync(join(tmpdir(), "wandb-")), { params: { "model.units": 8 } }), { baseUrl: server.url })

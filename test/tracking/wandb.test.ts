@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { layerWandb, type RunInfo, Tracker } from "../../src/tracking/index.js"
 import { bodyOf, loopbackServer, type Received, unusedUrl } from "./loopback.js"
+import { fakeWandb } from "./wandbServer.js"
 
 const infoFor = (runDir: string, resumed = false): RunInfo => ({
   experiment: "births",
@@ -18,33 +19,6 @@ const infoFor = (runDir: string, resumed = false): RunInfo => ({
 })
 
 const env = (entries: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
-
-/** W&B's GraphQL endpoint and file_stream, as the HTTP client uses them. */
-const wandbServer = (historyLineCount = 0) =>
-  loopbackServer((request: Received) => {
-    if (request.path === "/graphql") {
-      const variables = bodyOf(request).variables as Record<string, unknown>
-      return {
-        status: 200,
-        body: {
-          data: {
-            upsertBucket: {
-              bucket: {
-                id: "QnVja2V0OjE=",
-                name: variables.name,
-                displayName: variables.displayName ?? null,
-                historyLineCount,
-                project: { id: "UHJvamVjdDox", name: variables.project, entity: { id: "RW50aXR5OjE=", name: variables.entity ?? "default-entity" } }
-              },
-              inserted: true
-            }
-          }
-        }
-      }
-    }
-    if (/^\/files\/[^/]+\/[^/]+\/[^/]+\/file_stream$/.test(request.path)) return { status: 200, body: { exitcode: null, limits: {} } }
-    return { status: 404, body: { error: "not found" } }
-  })
 
 const training = Effect.gen(function*() {
   const tracker = yield* Tracker
@@ -63,7 +37,7 @@ const historyLines = (requests: ReadonlyArray<Received>) =>
 describe("layerWandb", () => {
   it.scopedLive("creates the run with upsertBucket and streams history, summary and completion", () =>
     Effect.gen(function*() {
-      const server = yield* wandbServer()
+      const server = yield* fakeWandb()
       const runDir = mkdtempSync(join(tmpdir(), "wandb-"))
       yield* Effect.provide(training, layerWandb(infoFor(runDir))).pipe(
         env({ WANDB_API_KEY: "secret-key", WANDB_BASE_URL: server.url, WANDB_ENTITY: "team" })
@@ -100,7 +74,7 @@ describe("layerWandb", () => {
       })
 
       // Resume: same run id, history continues at the server's line count, interrupted → exit 255.
-      const resumed = yield* wandbServer(4)
+      const resumed = yield* fakeWandb({ historyLineCount: 4 })
       yield* Effect.exit(Effect.provide(
         Effect.zipRight(Effect.flatMap(Tracker, (t) => t.logMetrics({ "val/loss": 0.4 }, 2, "epoch")), Effect.interrupt),
         layerWandb(infoFor(runDir, true), { baseUrl: resumed.url })
