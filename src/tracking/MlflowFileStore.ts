@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Option, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { userInfo } from "node:os"
-import { globalStepper, mlflowStatus } from "./Mlflow.js"
+import { globalStepper, mlflowStatus, StoredRun } from "./Mlflow.js"
 import { type Call, type SinkSpec, toTrackerError } from "./Sink.js"
 import { sourceTags } from "./sourceTags.js"
 import type { Params, RunInfo, RunStatus } from "./Tracker.js"
@@ -18,8 +18,6 @@ export const fileStoreRoot = (uri: string): string | undefined => {
   if (uri.startsWith("file:")) return uri.slice("file:".length)
   return /^[a-z][a-z0-9+.-]*:/i.test(uri) ? undefined : uri
 }
-
-const StoredRun = Schema.Struct({ run_id: Schema.String, experiment_id: Schema.String, tracking_uri: Schema.String })
 
 /** A YAML scalar MLflow's reader (PyYAML safe_load) reads back as the same string. */
 const yamlString = (s: string): string => `'${s.replaceAll("'", "''")}'`

@@ -147,4 +147,19 @@ describe("tracking in the pipeline", () => {
       }
       expect(artifacts.has("model/model.json")).toBe(true)
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("with MLflow's file store the artifacts are copied into the run's artifacts/ there, for `mlflow ui`", () =>
+    Effect.gen(function*() {
+      const out = tempDir()
+      const store = join(out, "mlruns")
+      const outcome = yield* run([outputDir(out), set("tracking.trackers", "[mlflow]")], { mlflow: { uri: `file:${store}` } })
+      const runDir = outcome.location!.runDir
+      const stored = JSON.parse(readFileSync(join(runDir, "tracking", "mlflow.json"), "utf8"))
+      const artifacts = join(store, stored.experiment_id, stored.run_id, "artifacts")
+      expect(readFileSync(join(store, stored.experiment_id, stored.run_id, "meta.yaml"), "utf8")).toContain(`artifact_uri: 'file://${artifacts}'`)
+      for (const file of ["model/model.json", "model/weights.bin", "plots/loss.png", "report.html", "config.yaml", "eval.json", "summary.json"]) {
+        expect(readFileSync(join(artifacts, file)).equals(readFileSync(join(runDir, file))), file).toBe(true)
+      }
+      expect(readdirSync(join(artifacts, "model")).filter((f) => f.endsWith(".tmp"))).toEqual([])
+    }))
 })
