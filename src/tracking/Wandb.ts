@@ -1,9 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
 import { type FanOutOptions, layerFromSpecs } from "./FanOut.js"
 import { decodeBody, ensureOk, fetchJson } from "./http.js"
 import { type Call, type SinkSpec, toTrackerError, TrackerError } from "./Sink.js"
+import { sourceInfo } from "./sourceTags.js"
 import type { Params, RunInfo, RunStatus, Tracker } from "./Tracker.js"
 
 // We talk to W&B's HTTP API directly instead of using @wandb/sdk: the SDK installs its own
@@ -21,8 +23,8 @@ export interface WandbOptions {
 }
 
 /** The GraphQL mutation that creates (or resumes) a run, as the wandb client sends it. */
-export const upsertBucketMutation = `mutation UpsertBucket($id: String, $name: String, $project: String, $entity: String, $groupName: String, $displayName: String, $config: JSONString, $tags: [String!], $jobType: String) {
-  upsertBucket(input: {id: $id, name: $name, modelName: $project, entityName: $entity, groupName: $groupName, displayName: $displayName, config: $config, tags: $tags, jobType: $jobType}) {
+export const upsertBucketMutation = `mutation UpsertBucket($id: String, $name: String, $project: String, $entity: String, $groupName: String, $displayName: String, $config: JSONString, $tags: [String!], $jobType: String, $commit: String, $host: String, $program: String) {
+  upsertBucket(input: {id: $id, name: $name, modelName: $project, entityName: $entity, groupName: $groupName, displayName: $displayName, config: $config, tags: $tags, jobType: $jobType, commit: $commit, host: $host, program: $program}) {
     bucket { id name displayName historyLineCount project { id name entity { id name } } }
     inserted
   }
@@ -144,8 +146,13 @@ export const wandbSpec = (
       const started = yield* Clock.currentTimeMillis
       const stored = yield* storedRun
       const runId = Option.match(stored, { onNone: newRunId, onSome: (s) => s.run_id })
-      const config: Record<string, string | number | boolean> = { ...info.params }
+      const source = sourceInfo()
+      const config: Record<string, string | number | boolean> = { ...info.params, "lstm_pipeline.version": source.version }
       const bucket = yield* upsert({
+        // the run's source, as wandb records it: git commit (inside a repository), host and program
+        ...(source.commit === undefined ? {} : { commit: source.commit }),
+        host: hostname(),
+        program: "lstm-pipeline",
         name: runId,
         project: Option.match(stored, { onNone: () => projectOption, onSome: (s) => s.project }),
         entity: Option.match(stored, { onNone: () => entityOption, onSome: (s) => s.entity }),
@@ -169,6 +176,7 @@ export const wandbSpec = (
       // Resuming continues the history where the server has it, so no step is written twice.
       let offset = bucket.historyLineCount ?? 0
       const summary: Record<string, number | null> = {}
+      let globalStep = 0
 
       const write = (calls: ReadonlyArray<Call>) =>
         Effect.gen(function*() {
@@ -195,8 +203,12 @@ export const wandbSpec = (
               _runtime: Math.max(0, (call.time - started) / 1000),
               _timestamp: call.time / 1000
             }
-            if (call.kind === "batch") row.batch_step = call.step
-            else row.epoch = call.step
+            // Lightning's WandbLogger: every row carries the global step (the last batch step for epochs)
+            if (call.kind === "batch") {
+              globalStep = call.step
+              row.batch_step = call.step
+            } else row.epoch = call.step
+            row["trainer/global_step"] = globalStep
             for (const [k, v] of Object.entries(call.metrics)) {
               const name = call.kind === "batch" ? `batch/${k}` : k
               row[name] = finite(v)

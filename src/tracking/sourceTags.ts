@@ -35,13 +35,19 @@ const user = (): string | undefined => {
   }
 }
 
+/** Where a run started here comes from: the git commit (inside a repository), the user and the tool version. */
+export const sourceInfo = (): { readonly commit: string | undefined; readonly user: string | undefined; readonly version: string } => ({
+  commit: gitCommit(),
+  user: user(),
+  version: toolVersion()
+})
+
 /** MLflow's source tags for a run started here: the git commit (inside a repository), the user and the tool version. */
 export const sourceTags = (): ReadonlyArray<{ readonly key: string; readonly value: string }> => {
-  const commit = gitCommit()
-  const name = user()
+  const { commit, user: name, version } = sourceInfo()
   return [
     ...(commit === undefined ? [] : [{ key: "mlflow.source.git.commit", value: commit }]),
     ...(name === undefined ? [] : [{ key: "mlflow.user", value: name }]),
-    { key: "lstm_pipeline.version", value: toolVersion() }
+    { key: "lstm_pipeline.version", value: version }
   ]
 }

@@ -72,6 +72,6 @@ describe("tag: the Train stage was served from the cache", () => {
         layerWandb(runInfo(mkdtempSync(join(tmpdir(), "wandb-")), { params: { "model.units": 8 } }), { baseUrl: server.url })
       ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["WANDB_API_KEY", "k"]]))))
       const configs = server.requests.filter((r) => r.path === "/graphql").map((r) => JSON.parse(String((bodyOf(r).variables as Record<string, unknown>).config)))
-      expect(configs.at(-1)).toEqual({ "model.units": { value: 8 }, [trainCachedTag]: { value: "true" } })
+      expect(configs.at(-1)).toMatchObject({ "model.units": { value: 8 }, [trainCachedTag]: { value: "true" } })
     }).pipe(Effect.provide(NodeContext.layer)))
 })

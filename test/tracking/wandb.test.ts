@@ -2,7 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Logger } from "effect"
 import { mkdtempSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { layerWandb, type RunInfo, Tracker } from "../../src/tracking/index.js"
 import { bodyOf, loopbackServer, type Received, unusedUrl } from "./loopback.js"
@@ -50,15 +50,23 @@ describe("layerWandb", () => {
       const variables = body.variables as Record<string, unknown>
       expect(variables.name).toMatch(/^[a-z0-9]{8}$/)
       expect(variables).toMatchObject({ project: "births", entity: "team", displayName: "units-32", tags: ["sweep"] })
-      expect(JSON.parse(String(variables.config))).toEqual({ "model.units": { value: 32 }, "train.optimizer": { value: "adam" } })
+      expect(JSON.parse(String(variables.config))).toEqual({
+        "model.units": { value: 32 },
+        "train.optimizer": { value: "adam" },
+        "lstm_pipeline.version": { value: expect.stringMatching(/^\d+\.\d+\.\d+/) }
+      })
+      // the run's source as wandb records it; the commit when run inside a git repository
+      expect(variables).toMatchObject({ host: hostname(), program: "lstm-pipeline" })
+      if (variables.commit !== undefined) expect(variables.commit).toMatch(/^[0-9a-f]{40}$/)
 
       const streams = server.requests.filter((r) => r.path.endsWith("file_stream"))
       expect(new Set(streams.map((r) => r.path))).toEqual(new Set([`/files/team/births/${String(variables.name)}/file_stream`]))
       const lines = historyLines(server.requests)
       expect(lines.map((l) => l.offset)).toEqual([0, 1, 2, 3])
       expect(lines.map((l) => l.row._step)).toEqual([0, 1, 2, 3])
-      expect(lines[0]!.row).toMatchObject({ "batch/train/loss": 1, batch_step: 1 })
-      expect(lines[3]!.row).toMatchObject({ "train/loss": 0.5, "val/loss": 0.6, epoch: 1 })
+      expect(lines[0]!.row).toMatchObject({ "batch/train/loss": 1, batch_step: 1, "trainer/global_step": 1 })
+      // Lightning's convention: epoch rows carry the global step too
+      expect(lines[3]!.row).toMatchObject({ "train/loss": 0.5, "val/loss": 0.6, epoch: 1, "trainer/global_step": 3 })
       for (const { row } of lines) expect(row._timestamp).toBeGreaterThan(1.6e9)
       const summaries = streams.flatMap((r) => {
         const files = bodyOf(r).files as Record<string, { content: Array<string> }> | undefined
