@@ -49,7 +49,7 @@ const compareCommand = Command.make(
     })
 ).pipe(Command.withDescription("Compare runs side by side: hyperparameters that differ and metrics"))
 
-/** `pipeline runs sync <run-dir>`: send what MLflow / W&B did not take during the run, and finish the remote run. */
+/** `pipeline runs sync <run-dir>`: send what MLflow / W&B did not take during the run, finish the remote run, upload its artifacts. */
 const syncCommand = Command.make(
   "sync",
   { runDir: Args.directory({ name: "run-dir", exists: "yes" }).pipe(Args.withDescription("The run directory to sync")) },
@@ -59,7 +59,7 @@ const syncCommand = Command.make(
       const lines = Object.entries(delivered).map(([name, d]) => `${name}: ${d.delivered} point(s) delivered, ${d.spooled} still spooled, ${d.dropped} dropped`)
       yield* Console.log(lines.length === 0 ? "nothing to sync: every point was delivered" : lines.join("\n"))
     })
-).pipe(Command.withDescription("Send the points a tracking server missed (tracking/spool/) and set the remote run's final status"))
+).pipe(Command.withDescription("Send the points a tracking server missed (tracking/spool/), set the remote run's final status and upload a finished run's artifacts"))
 
 /** `pipeline runs`: inspect the runs on disk. */
 export const runsCommand = Command.make("runs").pipe(

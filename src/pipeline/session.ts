@@ -103,14 +103,14 @@ export const withinRun = <A, E, R>(
       yield* progress.note(
         artifacts.problem === null
           ? `mlflow: ${artifacts.uploaded.length} artifact(s) uploaded (model, plots, report, config, eval, summary${c.tracking.mlflow.log_checkpoints ? ", checkpoints" : ""})`
-          : `warning: mlflow artifacts not uploaded: ${artifacts.problem}`
+          : `warning: mlflow artifacts not uploaded: ${artifacts.problem} (\`pipeline runs sync ${location.runDir}\` uploads them later)`
       )
     }
     if (c.tracking.trackers.includes("wandb")) {
       const artifact = yield* uploadWandbArtifact(location.runDir)
       yield* progress.note(
         artifact.problem !== null
-          ? `warning: W&B artifact not uploaded: ${artifact.problem}`
+          ? `warning: W&B artifact not uploaded: ${artifact.problem} (\`pipeline runs sync ${location.runDir}\` uploads it later)`
           : artifact.unchanged
           ? `wandb: artifact ${artifact.artifact} unchanged (the server has this content)`
           : `wandb: artifact ${artifact.artifact} logged (${artifact.uploaded.length} file(s) uploaded)`

@@ -7,16 +7,24 @@ import { join } from "node:path"
 import type { Override } from "../../src/config/loadConfig.js"
 import { runPipeline } from "../../src/pipeline/Pipeline.js"
 import { layerSilent } from "../../src/progress/Progress.js"
+import { syncRun } from "../../src/tracking/sync.js"
 import { uploadWandbArtifact } from "../../src/tracking/wandbArtifacts.js"
 import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { fakeMlflow } from "./mlflowServer.js"
 import { fakeWandb } from "./wandbServer.js"
 
 const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
 
 const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("base64")
 
-const withWandb = (url: string) =>
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["WANDB_API_KEY", "secret"], ["WANDB_BASE_URL", url], ["WANDB_ENTITY", "team"]])))
+/** The W&B settings a user exports (and MLFLOW_TRACKING_URI when given). */
+const withWandb = (url: string, mlflow?: string) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map([
+    ["WANDB_API_KEY", "secret"],
+    ["WANDB_BASE_URL", url],
+    ["WANDB_ENTITY", "team"],
+    ...(mlflow === undefined ? [] : [["MLFLOW_TRACKING_URI", mlflow] as [string, string]])
+  ])))
 
 describe("W&B artifacts", () => {
   it.scopedLive("a run logs model/, plots, report, config, eval and summary as a committed model artifact, as W&B's client does", () =>
@@ -99,5 +107,32 @@ describe("W&B artifacts", () => {
       yield* server.stop
       const down = yield* uploadWandbArtifact(runDir, { requestTimeoutMs: 2000 }).pipe(withWandb(server.url))
       expect(down.problem).toMatch(/^createArtifact: cannot reach http:\/\/127\.0\.0\.1:\d+/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("`runs sync` uploads a finished run's artifacts again, to MLflow and W&B", () =>
+    Effect.gen(function*() {
+      const wandb = yield* fakeWandb()
+      const mlflow = yield* fakeMlflow()
+      const out = tempDir()
+      const outcome = yield* runPipeline({
+        configFile: fixture("tiny.yaml"),
+        overrides: [outputDir(out), set("tracking.trackers", "[mlflow, wandb]")],
+        force: false,
+        forceStages: [],
+        dryRun: false,
+        only: null
+      }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)), withWandb(wandb.url, mlflow.url))
+      const runDir = outcome.location!.runDir
+      // as if the uploads at the end of the run had not reached the servers
+      mlflow.onlyRun().artifacts.clear()
+      wandb.artifacts.splice(0)
+      const notes: Array<string> = []
+      yield* syncRun(runDir, (line) => Effect.sync(() => void notes.push(line))).pipe(withWandb(wandb.url, mlflow.url))
+      expect(mlflow.onlyRun().artifacts.get("summary.json")?.equals(readFileSync(join(runDir, "summary.json")))).toBe(true)
+      expect(wandb.artifacts).toHaveLength(1)
+      expect(wandb.artifacts[0]!.state).toBe("COMMITTED")
+      expect(wandb.artifacts[0]!.files.has("model/weights.bin")).toBe(true)
+      expect(notes).toContainEqual(expect.stringMatching(/^mlflow: \d+ artifact\(s\) uploaded$/))
+      expect(notes).toContainEqual(expect.stringMatching(/^wandb: artifact model-\w+ logged \(\d+ file\(s\) uploaded\)$/))
     }).pipe(Effect.provide(NodeContext.layer)))
 })
