@@ -55,8 +55,42 @@ const imageEvent = (wallTime: number, step: number, tag: string, png: Uint8Array
   ))
 
 /**
+ * The exported model's Keras config (`model/model.json`'s topology, which is what Keras'
+ * `model.to_json()` gives) as the summary Keras' TensorBoard callback writes for the Graphs tab's
+ * conceptual graph: tag `keras`, plugin `graph_keras_model`, at step 0.
+ */
+const kerasModelEvent = (wallTime: number, modelJson: string): Uint8Array | undefined => {
+  let topology: unknown
+  try {
+    const parsed: unknown = JSON.parse(modelJson)
+    topology = typeof parsed === "object" && parsed !== null && "modelTopology" in parsed ? parsed.modelTopology : undefined
+  } catch {
+    return undefined
+  }
+  if (typeof topology !== "object" || topology === null) return undefined
+  return frameRecord(toBinary(
+    EventSchema,
+    create(EventSchema, {
+      wallTime,
+      step: 0n,
+      what: {
+        case: "summary",
+        value: {
+          value: [create(Summary_ValueSchema, {
+            tag: "keras",
+            metadata: { pluginData: { pluginName: "graph_keras_model", content: encoder.encode("1") } },
+            value: { case: "tensor", value: { dtype: DataType.DT_STRING, tensorShape: {}, stringVal: [encoder.encode(JSON.stringify(topology))] } }
+          })]
+        }
+      }
+    })
+  ))
+}
+
+/**
  * At the end of a run: its plots (loss curve, forecast vs actual) as images of the TensorBoard
- * train run at `step`, in an event file of their own (written atomically). Returns the tags written.
+ * train run at `step`, and the exported model's Keras config as the conceptual graph, in an
+ * event file of their own (written atomically). Returns the tags written.
  */
 export const writePlotImages = Effect.fn("Tracking.writePlotImages")(function*(runDir: string, step: number) {
   const fs = yield* FileSystem.FileSystem
@@ -72,6 +106,12 @@ export const writePlotImages = Effect.fn("Tracking.writePlotImages")(function*(r
     if (png === undefined || size === undefined) continue
     chunks.push(imageEvent(wall, step, plot.tag, png, size))
     tags.push(plot.tag)
+  }
+  const model = yield* fs.readFileString(path.join(runDir, "model", "model.json")).pipe(Effect.orElseSucceed(() => undefined))
+  const keras = model === undefined ? undefined : kerasModelEvent(wall, model)
+  if (keras !== undefined) {
+    chunks.push(keras)
+    tags.push("keras")
   }
   if (chunks.length === 0) return tags
   const version = frameRecord(toBinary(EventSchema, create(EventSchema, { wallTime: wall, what: { case: "fileVersion", value: "brain.Event:2" } })))

@@ -48,6 +48,17 @@ describe("tracking in the pipeline", () => {
       ).flatMap((what) => (what.case === "graphDef" ? [fromBinary(GraphDefSchema, what.value)] : []))
       expect(graphs).toHaveLength(1)
       expect(graphs[0]!.node.map((n) => n.name)).toEqual(expect.arrayContaining(["input_1", "lstm_forecaster/lstm_1/LSTM", "lstm_forecaster/lstm_2/LSTM", "Identity"]))
+      // and the conceptual graph Keras writes: the exported model's Keras config under the tag `keras`
+      const keras = readdirSync(join(runDir, "tensorboard", "train")).filter((f) => f.includes("tfevents")).flatMap((f) =>
+        readRecords(new Uint8Array(readFileSync(join(runDir, "tensorboard", "train", f)))).map((r) => fromBinary(EventSchema, r))
+      ).flatMap((e) => (e.what.case === "summary" ? e.what.value.value.filter((v) => v.tag === "keras").map((v) => ({ step: e.step, v })) : []))
+      expect(keras).toHaveLength(1)
+      expect(keras[0]!.step).toBe(0n)
+      expect(keras[0]!.v.metadata?.pluginData?.pluginName).toBe("graph_keras_model")
+      const tensor = keras[0]!.v.value
+      const config = JSON.parse(new TextDecoder().decode(tensor.case === "tensor" ? tensor.value.stringVal[0] : new Uint8Array()))
+      expect(config).toEqual(JSON.parse(readFileSync(join(runDir, "model", "model.json"), "utf8")).modelTopology)
+      expect(config.config.layers.map((l: { config: { name: string } }) => l.config.name)).toEqual(["lstm_1", "lstm_2", "dense"])
       expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("<h2>Loss per epoch</h2>")
       const entry = Option.getOrThrow(yield* readRun(runDir).pipe(Effect.provide(NodeContext.layer)))
       expect(entry.metrics["val.loss"]).toBeGreaterThan(0)
@@ -118,6 +129,7 @@ describe("tracking in the pipeline", () => {
         // the plots as images at the last epoch, once (the resumed run's end replaced the first run's)
         expect(view["train"]!.tags["plots/loss"]).toEqual([4])
         expect(view["train"]!.tags["plots/forecast"]).toEqual([4])
+        expect(view["train"]!.tags["keras"]).toEqual([0])
         // the model graph (Graphs tab) in the train run, once
         expect(view["train"]!.graph).toEqual(expect.arrayContaining(["input_1", "lstm_forecaster/lstm_2/LSTM", "lstm_forecaster/dense/BiasAdd"]))
         expect(view["."]!.graph).toBeNull()
