@@ -243,19 +243,26 @@ const staticInputs = (
 }
 
 /**
- * The PrepareData stage's work: load the series, split each by time at the same cut dates, fit
- * the scalers on the train rows, and cut windows of `lookback` input steps predicting the next
- * `horizon` targets, never across series. A panel series too short for a window in some split
- * is skipped with a warning.
+ * The PrepareData stage's work: load the series, then `preparePanel`. CSV paths are relative to
+ * `configDir`.
  */
-export const prepareData: (
+export const prepareData = (
   cfg: DataConfig,
   configDir: string
-) => Effect.Effect<Dataset, DataError, FileSystem.FileSystem | Path.Path> = Effect.fn("PrepareData.prepareData")(function*(
-  cfg: DataConfig,
-  configDir: string
-) {
-  const panel = yield* loadPanel(cfg.source, configDir)
+): Effect.Effect<Dataset, DataError, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(loadPanel(cfg.source, configDir), (panel) => preparePanel(cfg, panel)).pipe(
+    Effect.withSpan("PrepareData.prepareData")
+  )
+
+/**
+ * A loaded panel into a dataset: split each series by time at the same cut dates, fit the
+ * scalers on the train rows, and cut windows of `lookback` input steps predicting the next
+ * `horizon` targets, never across series. A panel series too short for a window in some split
+ * (or with a constant target) is skipped with a warning; a single series must fit.
+ */
+export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Dataset, DataError> = Effect.fn(
+  "PrepareData.preparePanel"
+)(function*(cfg: DataConfig, panel: Panel) {
   const { horizon, lookback, stride } = cfg
   const single = panel.series.length === 1
   const undated = checkDates(cfg, panel)
