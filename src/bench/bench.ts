@@ -210,7 +210,8 @@ const main = Effect.gen(function* () {
       threads: intArg("threads", 2),
       trainWindows: intArg("train-windows", 200_000),
       valWindows: intArg("val-windows", 20_000),
-      seriesId
+      seriesId,
+      holidays: argValue("holidays") ?? null
     } as const
     if (argValue("panel-once") !== undefined) return console.log(JSON.stringify(yield* panelOnce({ ...options, series: Number(panel) })))
     return yield* panelBench(process.argv[1]!, process.execArgv, panel.split(",").map(Number), options)

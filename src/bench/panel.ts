@@ -6,7 +6,7 @@
  * is its own. One JSON line per N.
  *
  *   node dist/bench.js --panel 10,100,1000 [--days 3000] [--threads 2] [--train-windows 200000]
- *        [--val-windows 20000] [--series-id none|one_hot]
+ *        [--val-windows 20000] [--series-id none|one_hot] [--holidays US]
  *
  * `--train-windows` caps the epoch at that many training windows, drawn evenly from all of them
  * (0: the whole epoch); the dataset in memory is the full one either way.
@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process"
 import { loadavg } from "node:os"
 import { Effect, Layer } from "effect"
 import { decodeConfigText } from "../config/loadConfig.js"
+import { encodeDataset } from "../data/Dataset.js"
 import { prepareData } from "../data/prepareData.js"
 import { makeSplit, type Split } from "../data/views.js"
 import { makeEngine } from "../engine/Engine.js"
@@ -34,6 +35,8 @@ export interface PanelOptions {
   readonly trainWindows: number
   readonly valWindows: number
   readonly seriesId: "none" | "one_hot"
+  /** Holiday country of the calendar features (null: none). */
+  readonly holidays: string | null
 }
 
 const mb = (kilobytes: number): number => Math.round(kilobytes / 1024)
@@ -56,6 +59,7 @@ export const panelOnce = (o: PanelOptions) =>
 data:
   source: { kind: synthetic, series: ${o.series}, length: ${o.days} }
   series_id: ${o.seriesId}
+  calendar: { holidays: { country: ${o.holidays ?? "null"} } }
 train: { epochs: 1, early_stopping: { enabled: false } }
 checkpoint: { save_interval: 0 }
 runtime: { threads: ${o.threads} }
@@ -66,6 +70,11 @@ tracking: { histogram_every: 0 }
     const dataset = yield* prepareData(config.data, process.cwd()).pipe(Effect.provide(NodeContext.layer))
     const prepareSeconds = (performance.now() - started) / 1000
     const rssAfterPrepare = process.resourceUsage().maxRSS
+    // what the stage cache stores: the manifest and the blobs
+    const encodeStarted = performance.now()
+    const encoded = encodeDataset(dataset)
+    const encodeSeconds = (performance.now() - encodeStarted) / 1000
+    const cacheBytes = encoded.blobs.reduce((sum, blob) => sum + blob.data.byteLength, 0)
     const { lookback } = dataset.manifest
     const subset = (start: Int32Array, series: Int32Array, y: Float32Array) => makeSplit(dataset.inputs, lookback, y, start, series)
     const train = spread(dataset.splits.train, o.trainWindows, subset)
@@ -92,6 +101,8 @@ tracking: { histogram_every: 0 }
       features: dataset.manifest.features,
       windows: dataset.manifest.counts,
       prepare_s: Math.round(prepareSeconds * 100) / 100,
+      encode_s: Math.round(encodeSeconds * 100) / 100,
+      cache_mb: Math.round(cacheBytes / 1e6),
       engine: engine.name,
       threads: o.threads,
       model: { layers: spec.units.length, hidden: spec.units[0], lookback, batch: config.train.batch_size },
@@ -124,7 +135,8 @@ export const panelBench = (script: string, execArgv: ReadonlyArray<string>, size
         "--val-windows",
         `${o.valWindows}`,
         "--series-id",
-        o.seriesId
+        o.seriesId,
+        ...(o.holidays === null ? [] : ["--holidays", o.holidays])
       ]
       const child = spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] })
       if (child.status !== 0) throw new Error(`panel benchmark of ${series} series failed (exit ${child.status})`)

@@ -1,6 +1,6 @@
 import type { CalendarConfig } from "./DataConfig.js"
 import type { HolidayDates } from "./holidays.js"
-import { dayOfWeek, dayOfYear, formatTime } from "./time.js"
+import { dayOfWeek, dayOfYear, firstAtOrAfter, formatTime } from "./time.js"
 
 const MS_PER_DAY = 86_400_000
 
@@ -49,18 +49,6 @@ const oneHotNames = (names: ReadonlyArray<string>, neighbours: number): Array<st
 
 const dayNumber = (time: number): number => Math.floor(time / MS_PER_DAY)
 
-/** Index of the first element of a sorted array that is >= value (the length when none is). */
-const lowerBound = (sorted: ReadonlyArray<number>, value: number): number => {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid]! < value) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
 /**
  * Holiday features of each time (epoch ms; its UTC calendar date is the day): 1 on a holiday
  * (observed days included), the days to the next and since the last holiday clipped to
@@ -84,7 +72,7 @@ export const holidayColumns = (
   const which = offsets.flatMap(() => names.map(() => new Float64Array(n)))
   times.forEach((time, i) => {
     const day = dayNumber(time)
-    const next = lowerBound(days, day)
+    const next = firstAtOrAfter(days, day)
     const after = next < days.length ? days[next]! - day : clip
     const before = days[next] === day ? 0 : next > 0 ? day - days[next - 1]! : clip
     today[i] = namesOn(day) === undefined ? 0 : 1

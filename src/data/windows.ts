@@ -1,4 +1,5 @@
 import type { DataConfig } from "./DataConfig.js"
+import { firstAtOrAfter } from "./time.js"
 import { makeSplit, type Split, type WindowInputs } from "./views.js"
 
 /** The split names, in chronological order. */
@@ -63,18 +64,6 @@ export const splitCuts = (axis: Float64Array, split: DataConfig["split"]): { rea
   const regions = splitRegions(axis.length, split)
   const at = (row: number) => (row < axis.length ? axis[row]! : Number.POSITIVE_INFINITY)
   return { val: at(regions.val.start), test: at(regions.test.start) }
-}
-
-/** Index of the first time of a sorted axis that is >= `time` (the length when none is). */
-const firstAtOrAfter = (times: Float64Array, time: number): number => {
-  let lo = 0
-  let hi = times.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (times[mid]! < time) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 /** A series' rows per split at the panel's cut times: rows before `cuts.val` are train, and so on. */
