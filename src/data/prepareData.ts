@@ -309,18 +309,21 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
     )
   }
   const calendar = wantsCalendar(cfg.calendar) ? calendarColumns(axis, cfg.calendar, holidays) : []
-  const known = kept.map((c) => seriesKnown(c.series, axis, calendar))
+  // the CSV future columns are the only scaled known-future inputs; the calendar is the same for all
+  const future = kept.map((c) => c.series.future.map((column): InputColumn => ({ name: column.name, values: column.values, scaled: true })))
   for (const [s, c] of kept.entries()) {
-    const overflow = checkRawValues(c.series, [...past[s]!, ...known[s]!])
+    const overflow = checkRawValues(c.series, [...past[s]!, ...future[s]!, ...(s === 0 ? calendar : [])])
     if (overflow !== undefined) return yield* overflow
   }
-  const ownKnown = known.map((columns, s) =>
-    columns.map((column) => column.scaled ? fitScaler(cfg.scaler, column.values, trainRows[s]!) : identityScaler)
-  )
+  const calendarScalers = calendar.map(() => identityScaler)
+  const ownKnown = future.map((columns, s) => [
+    ...calendarScalers,
+    ...columns.map((column) => fitScaler(cfg.scaler, column.values, trainRows[s]!))
+  ])
   const globalPast = single ? ownPast[0]! : fitPooled(cfg.scaler, past, trainRows)
-  const globalKnown = single ? ownKnown[0]! : fitPooled(cfg.scaler, known, trainRows)
+  const globalKnown = single ? ownKnown[0]! : [...calendarScalers, ...fitPooled(cfg.scaler, future, trainRows)]
   const perSeries = !single && cfg.scaler_scope === "series"
-  const layout = makeLayout(past[0]!.map((c) => c.name), known[0]!.map((c) => c.name), horizon)
+  const layout = makeLayout(past[0]!.map((c) => c.name), [...calendar, ...future[0]!].map((c) => c.name), horizon)
   const layoutNames = layoutFeatureNames(layout)
   const statics = staticInputs(cfg, panel, kept)
   const scalerOf = (s: number) =>
@@ -340,7 +343,8 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
     layoutRowsInto(
       layout,
       past[s]!.map((column, f) => ({ values: column.values, scaler: pastScalers[f]! })),
-      known[s]!.map((column, f) => ({ values: column.values, scaler: knownScalers[f]! })),
+      // the calendar at this series' own days: built per series, so only one copy exists at a time
+      seriesKnown(c.series, axis, calendar).map((column, f) => ({ values: column.values, scaler: knownScalers[f]! })),
       0,
       rows,
       matrix,
@@ -363,8 +367,8 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
   const warnings = [
     ...skipWarnings(skipped),
     ...(single
-      ? constantWarnings([...past[0]!, ...known[0]!], trainRows[0]!)
-      : panelConstantWarnings(kept.map((_, s) => [...past[s]!, ...known[s]!]), trainRows))
+      ? constantWarnings([...past[0]!, ...future[0]!], trainRows[0]!)
+      : panelConstantWarnings(kept.map((_, s) => [...past[s]!, ...future[s]!]), trainRows))
   ]
 
   const withStatics = (scalers: ReadonlyArray<ColumnScaler>) => ({

@@ -213,6 +213,12 @@ layer(NodeContext.layer)("panel sources", (it) => {
       expect(firstOf(0, early!.rows.train + early!.rows.val)).toBe(cut(3451))
       expect(firstOf(1, late!.rows.train + late!.rows.val)).toBe(cut(3451))
       expect(late!.first).toBe("2000-01-01")
+      // the calendar of each series' own days: row 1 of the late series (2000-01-02) carries
+      // Monday 2000-01-03's day of week (d = 1: sin 2π/7), row 1 of the early one Monday 1994-01-03's
+      const features = ds.inputs.features
+      expect(ds.manifest.features.slice(1, 3)).toEqual(["day_of_week_sin[+1]", "day_of_week_cos[+1]"])
+      expect(ds.inputs.rows[(ds.series.offsets[1]! + 1) * features + 1]).toBeCloseTo(Math.sin((2 * Math.PI) / 7), 6)
+      expect(ds.inputs.rows[1 * features + 1]).toBeCloseTo(Math.sin((2 * Math.PI) / 7), 6)
       expect(ds.manifest.seriesFormat).toBe("wide")
     }))
 
