@@ -1,6 +1,9 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { loadConfig } from "../../src/config/loadConfig.js"
 import { type Blob, decodeDataset, encodeDataset, unscaleWindows } from "../../src/data/Dataset.js"
 import type { DataConfigEncoded } from "../../src/data/DataConfig.js"
 import { prepareData, preparePanel } from "../../src/data/prepareData.js"
@@ -228,5 +231,20 @@ layer(NodeContext.layer)("panel sources", (it) => {
       expect(ds.manifest.series.map((e) => e.id)).toEqual(["s0001", "s0002", "s0003", "s0004"])
       expect(ds.manifest.counts.train).toBe(4 * (140 - 28))
       expect(ds.manifest.series.every((e) => e.scaler !== undefined)).toBe(true)
+    }))
+})
+
+layer(NodeContext.layer)("configs/births-panel.yaml", (it) => {
+  it.effect("keeps both births series, each with windows in every split at the shared cut dates", () =>
+    Effect.gen(function*() {
+      const file = fileURLToPath(new URL("../../configs/births-panel.yaml", import.meta.url))
+      const { config } = yield* loadConfig(file, [])
+      const ds = yield* prepareData(config.data, dirname(file))
+      expect(ds.manifest.warnings ?? []).toEqual([])
+      expect(ds.manifest.series.map((e) => [e.id, e.rows])).toEqual([
+        ["us-births-1994-2003", { train: 2761, val: 460, test: 431 }],
+        ["us-births-2000-2014", { train: 570, val: 460, test: 4449 }]
+      ])
+      expect(ds.manifest.statics).toEqual(["series=us-births-1994-2003", "series=us-births-2000-2014"])
     }))
 })
