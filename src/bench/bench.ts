@@ -9,6 +9,8 @@
  *        [--engines native,wasm] [--rounds 3] [--steps 30] [--warmup 5] [--threads 1,2]
  *        [--simd auto|relaxed|plain] [--torch-python /tmp/torch/bin/python] [--torch-steps 30]
  *        [--no-torch] [--tfjs-steps 3] [--no-tfjs] [--no-pipeline]
+ *   ... dist/bench.js --panel 10,100,1000 [--days 3000] [--train-windows 200000]: PrepareData and
+ *        one training epoch over synthetic panels, with peak RSS (src/bench/panel.ts)
  *   ... dist/bench.js --device webgpu [--batches 64,256,1024,4096] [--steps 10] [--warmup 2]:
  *        the fused WGSL engine on the WebGPU adapter instead (src/bench/webgpu.ts)
  *
@@ -198,6 +200,22 @@ const gflops = (w: Workload, ms: number): number => flopsPerStep(w) / (ms * 1e6)
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ")
 
 const main = Effect.gen(function* () {
+  const panel = argValue("panel") ?? argValue("panel-once")
+  if (panel !== undefined) {
+    const { panelBench, panelOnce } = yield* Effect.promise(() => import("./panel.js"))
+    const seriesId = argValue("series-id") ?? "none"
+    if (seriesId !== "none" && seriesId !== "one_hot") throw new Error(`--series-id must be none or one_hot, got ${seriesId}`)
+    const options = {
+      days: intArg("days", 3000),
+      threads: intArg("threads", 2),
+      trainWindows: intArg("train-windows", 200_000),
+      valWindows: intArg("val-windows", 20_000),
+      seriesId,
+      holidays: argValue("holidays") ?? null
+    } as const
+    if (argValue("panel-once") !== undefined) return console.log(JSON.stringify(yield* panelOnce({ ...options, series: Number(panel) })))
+    return yield* panelBench(process.argv[1]!, process.execArgv, panel.split(",").map(Number), options)
+  }
   if (argValue("device") === "webgpu") {
     const batches = (argValue("batches") ?? "64,256,1024,4096").split(",").map(Number)
     const { webgpuBench } = yield* Effect.promise(() => import("./webgpu.js"))

@@ -2,13 +2,17 @@ import { Effect, Schema } from "effect"
 import { CalendarConfig, ScalerKind } from "./DataConfig.js"
 import { DatasetCorrupt } from "./errors.js"
 import { InputLayout } from "./layout.js"
-import { makeSplit, type Split as ViewSplit, type WindowInputs } from "./views.js"
+import { makeSplit, type Split as ViewSplit, type StaticInputs, type WindowInputs } from "./views.js"
 
 const Count = Schema.Int.pipe(Schema.nonNegative())
 const Positive = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1))
 const PerSplit = Schema.Struct({ train: Count, val: Count, test: Count })
 
-/** Per input feature: scaled = (raw - center) / scale; calendar features have center 0, scale 1. */
+/**
+ * Per input feature: scaled = (raw - center) / scale; calendar features and `series=<id>`
+ * one-hots have center 0, scale 1; a static column has the fit over the series (its values in
+ * the series entries are already scaled with it).
+ */
 export const ScalerParams = Schema.Struct({
   kind: ScalerKind,
   center: Schema.Array(Schema.Number),
@@ -142,7 +146,8 @@ const fromBytes = <A extends NumericArray>(
  * Splits a dataset into a JSON manifest and little-endian binary blobs:
  * `series.time.json`, `series.target.f64`, the inputs `inputs.f32` ([rows, features]) and
  * `inputs.offsets.i32` (first row of each series), and per split `<split>.y.f32`,
- * `<split>.start.i32`, `<split>.series.i32`: the windows themselves are never stored.
+ * `<split>.start.i32`, `<split>.series.i32`: the windows themselves are never stored. The static
+ * inputs of each series live in its manifest entry (`series[s].static`), not in a blob.
  */
 export const encodeDataset = (dataset: Dataset): { manifest: unknown; blobs: Array<Blob> } => ({
   manifest: Schema.encodeSync(DatasetManifest)(dataset.manifest),
@@ -188,6 +193,15 @@ export const decodeDataset: (
       `The dataset manifest has ${manifest.scaler.center.length} scaler centers and ${manifest.scaler.scale.length} scales for ${features} features.`
     )
   }
+  for (const [s, entry] of manifest.series.entries()) {
+    if (entry.scaler !== undefined && (entry.scaler.center.length !== features || entry.scaler.scale.length !== features)) {
+      return yield* corrupt(
+        "manifest",
+        `series[${s}].scaler`,
+        `Series '${entry.id}' has ${entry.scaler.center.length} scaler centers and ${entry.scaler.scale.length} scales for ${features} features.`
+      )
+    }
+  }
   const rows = manifest.rows.train + manifest.rows.val + manifest.rows.test
   const blob = (name: string, elementBytes: number, elements: number) =>
     Effect.gen(function*() {
@@ -227,14 +241,30 @@ export const decodeDataset: (
   if (offsets[0] !== 0 || inputRows !== rows || offsets.some((o, s) => s > 0 && o < offsets[s - 1]!)) {
     return yield* corrupt("inputs.offsets.i32", "inputs.offsets", `inputs.offsets.i32 does not split the ${rows} rows into ${seriesCount} series in order.`)
   }
+  // the static inputs end every row but are stored once per series, in the manifest's entries
+  const staticWidth = manifest.statics.length
+  if (staticWidth > features) {
+    return yield* corrupt("manifest", "statics", `The dataset manifest has ${staticWidth} static inputs but only ${features} features.`)
+  }
+  const table = new Float32Array(seriesCount * staticWidth)
+  for (const [s, entry] of manifest.series.entries()) {
+    const values = entry.static ?? []
+    if (values.length !== staticWidth) {
+      return yield* corrupt("manifest", `series[${s}].static`, `Series '${entry.id}' has ${values.length} static inputs, expected ${staticWidth} (one per name in statics).`)
+    }
+    table.set(values, s * staticWidth)
+  }
+  const statics: StaticInputs | undefined = staticWidth === 0 ? undefined : { table, width: staticWidth }
+  const rowFeatures = features - staticWidth
   const inputs: WindowInputs = {
     rows: fromBytes(
-      yield* blob("inputs.f32", 4, inputRows * features),
+      yield* blob("inputs.f32", 4, inputRows * rowFeatures),
       (buffer) => new Float32Array(buffer),
       (view, offset) => view.getFloat32(offset, true)
     ),
-    features,
-    offsets
+    features: rowFeatures,
+    offsets,
+    ...(statics === undefined ? {} : { statics })
   }
   const decodeSplit = (name: (typeof splitNames)[number]) =>
     Effect.gen(function*() {

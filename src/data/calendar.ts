@@ -1,6 +1,6 @@
 import type { CalendarConfig } from "./DataConfig.js"
 import type { HolidayDates } from "./holidays.js"
-import { dayOfWeek, dayOfYear, formatTime } from "./time.js"
+import { dayOfWeek, dayOfYear, firstAtOrAfter, formatTime } from "./time.js"
 
 const MS_PER_DAY = 86_400_000
 
@@ -49,18 +49,6 @@ const oneHotNames = (names: ReadonlyArray<string>, neighbours: number): Array<st
 
 const dayNumber = (time: number): number => Math.floor(time / MS_PER_DAY)
 
-/** Index of the first element of a sorted array that is >= value (the length when none is). */
-const lowerBound = (sorted: ReadonlyArray<number>, value: number): number => {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid]! < value) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
 /**
  * Holiday features of each time (epoch ms; its UTC calendar date is the day): 1 on a holiday
  * (observed days included), the days to the next and since the last holiday clipped to
@@ -84,7 +72,7 @@ export const holidayColumns = (
   const which = offsets.flatMap(() => names.map(() => new Float64Array(n)))
   times.forEach((time, i) => {
     const day = dayNumber(time)
-    const next = lowerBound(days, day)
+    const next = firstAtOrAfter(days, day)
     const after = next < days.length ? days[next]! - day : clip
     const before = days[next] === day ? 0 : next > 0 ? day - days[next - 1]! : clip
     today[i] = namesOn(day) === undefined ? 0 : 1
@@ -140,6 +128,15 @@ export const calendarColumns = (
     )
 ]
 
+/** One series' train rows as `largestHolidays` reads them: times, target, and the target's scale. */
+export interface HolidayEffectSeries {
+  readonly times: Float64Array
+  readonly target: Float64Array
+  readonly trainRows: number
+  /** The series' target scale: deviations are divided by it, so every series counts alike. */
+  readonly scale: number
+}
+
 /**
  * The `count` holidays with the largest effect on the target in the first `trainRows` rows:
  * per occurrence, |y - mean of the rows a week before and after| (one row before and after
@@ -151,18 +148,32 @@ export const largestHolidays = (
   trainRows: number,
   dates: HolidayDates,
   count: number
+): Array<string> => largestPanelHolidays([{ times, target, trainRows, scale: 1 }], dates, count)
+
+/**
+ * `largestHolidays` over many series: the effect of each occurrence in each series' train rows,
+ * in units of that series' scale (a series of millions does not outvote one of tens), pooled.
+ */
+export const largestPanelHolidays = (
+  series: ReadonlyArray<HolidayEffectSeries>,
+  dates: HolidayDates,
+  count: number
 ): Array<string> => {
   if (count === 0) return []
-  const daily = times.length >= 2 && times[1]! - times[0]! === MS_PER_DAY
-  const offset = daily ? 7 : 1
+  const byDay = new Map<number, ReadonlyArray<string>>()
+  for (const [iso, names] of dates) byDay.set(dayNumber(Date.parse(`${iso}T00:00:00Z`)), names)
   const effect = new Map<string, { sum: number; n: number }>()
-  for (let r = offset; r + offset < trainRows; r++) {
-    const names = dates.get(formatTime("date", dayNumber(times[r]!) * MS_PER_DAY))
-    if (names === undefined) continue
-    const deviation = Math.abs(target[r]! - (target[r - offset]! + target[r + offset]!) / 2)
-    for (const name of names) {
-      const e = effect.get(name) ?? { sum: 0, n: 0 }
-      effect.set(name, { sum: e.sum + deviation, n: e.n + 1 })
+  for (const { scale, target, times, trainRows } of series) {
+    const daily = times.length >= 2 && times[1]! - times[0]! === MS_PER_DAY
+    const offset = daily ? 7 : 1
+    for (let r = offset; r + offset < trainRows; r++) {
+      const names = byDay.get(dayNumber(times[r]!))
+      if (names === undefined) continue
+      const deviation = Math.abs(target[r]! - (target[r - offset]! + target[r + offset]!) / 2) / scale
+      for (const name of names) {
+        const e = effect.get(name) ?? { sum: 0, n: 0 }
+        effect.set(name, { sum: e.sum + deviation, n: e.n + 1 })
+      }
     }
   }
   return [...effect.entries()]

@@ -1,6 +1,6 @@
 import { DataConfigInvalid, DataValueInvalid } from "./errors.js"
 import type { InputColumn } from "./features.js"
-import { type ColumnScaler, isConstant } from "./scaler.js"
+import { type ColumnScaler, isConstant, isConstantOver } from "./scaler.js"
 import type { Series } from "./Series.js"
 import { FLOAT32_MAX } from "./table/builders.js"
 
@@ -98,3 +98,20 @@ export const constantWarnings = (columns: ReadonlyArray<InputColumn>, trainRows:
       ? `the target '${column.name}' is constant (${column.values[0]}) on the ${trainRows} train rows; the model can only learn that constant (a larger data.split.train may help).`
       : `feature '${column.name}' is constant (${column.values[0]}) on the ${trainRows} train rows and tells the model nothing; remove it from data.source.feature_columns.`
   )
+
+/**
+ * Warnings for a panel's feature columns (after the target) that are one constant over the
+ * train rows of every series: `columns[s]` are series s's inputs, `trainRows[s]` its train rows.
+ */
+export const panelConstantWarnings = (
+  columns: ReadonlyArray<ReadonlyArray<InputColumn>>,
+  trainRows: ReadonlyArray<number>
+): Array<string> => {
+  const first = columns[0] ?? []
+  const rows = trainRows.reduce((sum, n) => sum + n, 0)
+  return first.flatMap((column, f) =>
+    f > 0 && column.scaled && isConstantOver(columns.map((each, s) => ({ values: each[f]!.values, rows: trainRows[s]! })))
+      ? [`feature '${column.name}' is constant (${column.values[0]}) on the ${rows} train rows of all ${columns.length} series and tells the model nothing; remove it from data.source.feature_columns.`]
+      : []
+  )
+}

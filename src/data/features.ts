@@ -1,9 +1,8 @@
 import { Either } from "effect"
 import { calendarColumns, type KnownColumn, wantsCalendar } from "./calendar.js"
-import type { CalendarConfig, ScalerKind } from "./DataConfig.js"
+import type { CalendarConfig } from "./DataConfig.js"
 import { DataConfigInvalid } from "./errors.js"
 import { holidayDates, type HolidayDates } from "./holidays.js"
-import { type ColumnScaler, fitScaler, identityScaler } from "./scaler.js"
 import type { Column, Series } from "./Series.js"
 
 /** One input feature in original units, and whether the scaler applies to it. */
@@ -48,10 +47,3 @@ export const holidaysAround = (
     (problem) => new DataConfigInvalid({ file, ...problem })
   )
 }
-
-/** Fits one scaler per input column on the first `trainRows` rows; unscaled columns get the identity. */
-export const fitScalers = (
-  kind: ScalerKind,
-  columns: ReadonlyArray<InputColumn>,
-  trainRows: number
-): Array<ColumnScaler> => columns.map((column) => column.scaled ? fitScaler(kind, column.values, trainRows) : identityScaler)

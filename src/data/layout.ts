@@ -59,23 +59,37 @@ export const layoutRows = (
   from: number,
   count: number
 ): Float32Array => {
+  const matrix = new Float32Array(count * (past.length + known.length * layout.steps))
+  layoutRowsInto(layout, past, known, from, count, matrix, 0)
+  return matrix
+}
+
+/** `layoutRows` written into `out` from row `outRow` on (one series of a panel into the dataset's inputs). */
+export const layoutRowsInto = (
+  layout: InputLayout,
+  past: ReadonlyArray<ScaledColumn>,
+  known: ReadonlyArray<ScaledColumn>,
+  from: number,
+  count: number,
+  out: Float32Array,
+  outRow: number
+): void => {
   const p = past.length
   const k = known.length
   const features = p + k * layout.steps
-  const matrix = new Float32Array(count * features)
+  const base = outRow * features
   past.forEach(({ scaler, values }, f) => {
-    for (let r = 0; r < count; r++) matrix[r * features + f] = (values[from + r]! - scaler.center) / scaler.scale
+    for (let r = 0; r < count; r++) out[base + r * features + f] = (values[from + r]! - scaler.center) / scaler.scale
   })
   known.forEach(({ scaler, values }, j) => {
     for (let step = 1; step <= layout.steps; step++) {
       const f = p + (step - 1) * k + j
       for (let r = 0; r < count; r++) {
         const at = from + r + step
-        matrix[r * features + f] = at < values.length ? (values[at]! - scaler.center) / scaler.scale : 0
+        out[base + r * features + f] = at < values.length ? (values[at]! - scaler.center) / scaler.scale : 0
       }
     }
   })
-  return matrix
 }
 
 /** The per-feature scalers of the layout, in feature order (a known scaler repeats per step). */

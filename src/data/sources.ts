@@ -6,7 +6,7 @@ import type { CsvSource, DatasetName, DataSource } from "./DataConfig.js"
 import { type DataError, DataFileMissing } from "./errors.js"
 import { readLongCsv, readWideCsv } from "./panelCsv.js"
 import { type Panel, type Series, singlePanel } from "./Series.js"
-import { generateSynthetic } from "./synthetic.js"
+import { generateSyntheticPanel } from "./synthetic.js"
 
 /** A dataset shipped as an npm package: where its CSV lives and what it holds. */
 interface ShippedDataset {
@@ -170,6 +170,6 @@ export const loadPanel: (
     case "csv":
       return yield* loadCsv(source, path.resolve(configDir, source.path))
     case "synthetic":
-      return singlePanel(generateSynthetic(source))
+      return generateSyntheticPanel(source)
   }
 })

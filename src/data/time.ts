@@ -150,3 +150,15 @@ const monthStep = (previous: number, last: number): number | undefined => {
   const months = (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth()
   return sameClock && a.getUTCDate() === b.getUTCDate() && months >= 1 ? months : undefined
 }
+
+/** Index of the first element of a sorted array that is >= value (the length when none is). */
+export const firstAtOrAfter = (sorted: ArrayLike<number>, value: number): number => {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

@@ -1,16 +1,34 @@
 /**
+ * Per-series inputs that are the same on every row of a series (`series=<id>` one-hots, static
+ * columns): row-major [series, width] Float32, stored once per series and appended to each of a
+ * window's rows only when its batch is gathered.
+ */
+export interface StaticInputs {
+  /** Row-major [series, width] scaled static inputs. */
+  readonly table: Float32Array
+  readonly width: number
+}
+
+/**
  * The scaled model inputs of every series, stored once: row-major [rows, features] Float32,
  * the series one after another. A window is a view (series, start) into it — its inputs are
- * the `lookback` contiguous rows before `start` of its series — and is copied out only when a
- * batch is drawn, so memory grows with the rows, never with lookback × windows.
+ * the `lookback` contiguous rows before `start` of its series, each followed by its series'
+ * static inputs — and is copied out only when a batch is drawn, so memory grows with the rows,
+ * never with lookback × windows.
  */
 export interface WindowInputs {
-  /** Row-major [rows, features] scaled inputs of all series. */
+  /** Row-major [rows, features] scaled inputs of all series (the static inputs are not in it). */
   readonly rows: Float32Array
+  /** Values per stored row (the layout's features, without the static inputs). */
   readonly features: number
   /** First row of each series in `rows`, plus the total row count at the end (length series + 1). */
   readonly offsets: Int32Array
+  /** Static inputs per series, appended to every gathered row; absent when there are none. */
+  readonly statics?: StaticInputs
 }
+
+/** Values per gathered input row: the stored features, then the static inputs. */
+export const inputWidth = (inputs: WindowInputs): number => inputs.features + (inputs.statics?.width ?? 0)
 
 /** Windows of one split: views into the dataset's inputs, and their scaled targets. */
 export interface Split {
@@ -21,7 +39,7 @@ export interface Split {
   readonly start: Int32Array
   /** Series index of each window. */
   readonly series: Int32Array
-  /** Copies the inputs of windows `indices[from .. from+count)` into `out` as [count, lookback, features]. */
+  /** Copies the inputs of windows `indices[from .. from+count)` into `out` as [count, lookback, inputWidth]. */
   readonly gather: (indices: ArrayLike<number>, from: number, count: number, out: Float32Array) => void
 }
 
@@ -33,19 +51,40 @@ export const makeSplit = (
   start: Int32Array,
   series: Int32Array
 ): Split => {
-  const width = lookback * inputs.features
+  const features = inputs.features
+  const statics = inputs.statics
+  const staticWidth = statics?.width ?? 0
+  const rowWidth = features + staticWidth
+  const width = lookback * rowWidth
   return {
     n: start.length,
     y,
     start,
     series,
-    gather: (indices, from, count, out) => {
-      for (let i = 0; i < count; i++) {
-        const w = indices[from + i]!
-        const first = (inputs.offsets[series[w]!]! + start[w]! - lookback) * inputs.features
-        out.set(inputs.rows.subarray(first, first + width), i * width)
+    gather: statics === undefined || staticWidth === 0
+      ? (indices, from, count, out) => {
+        // the window's rows are contiguous: one copy per window
+        for (let i = 0; i < count; i++) {
+          const w = indices[from + i]!
+          const first = (inputs.offsets[series[w]!]! + start[w]! - lookback) * features
+          out.set(inputs.rows.subarray(first, first + width), i * width)
+        }
       }
-    }
+      : (indices, from, count, out) => {
+        for (let i = 0; i < count; i++) {
+          const w = indices[from + i]!
+          const s = series[w]!
+          const first = inputs.offsets[s]! + start[w]! - lookback
+          const own = s * staticWidth
+          // element loops, not subarray copies: rows are short, and a view per row costs more than it copies
+          for (let r = 0; r < lookback; r++) {
+            let at = i * width + r * rowWidth
+            const row = (first + r) * features
+            for (let f = 0; f < features; f++) out[at++] = inputs.rows[row + f]!
+            for (let f = 0; f < staticWidth; f++) out[at++] = statics.table[own + f]!
+          }
+        }
+      }
   }
 }
 

@@ -41,7 +41,7 @@ const csvHash = ({ loaded: { config }, configDir }: RunConfig) =>
 /** PrepareData: load the series, split, scale and window it into a Dataset artifact. */
 export const PrepareData: Stage<Dataset, {}> = {
   name: "prepare-data",
-  version: 6,
+  version: 7,
   needs: {},
   inRun: false,
   reads: (run) => Effect.map(csvHash(run), (csvSha256) => ({ data: run.loaded.config.data, csv_sha256: csvSha256 })),

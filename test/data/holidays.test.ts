@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { holidayColumns, largestHolidays } from "../../src/data/calendar.js"
+import { holidayColumns, largestHolidays, largestPanelHolidays } from "../../src/data/calendar.js"
 import { holidayDates, type HolidayDates } from "../../src/data/holidays.js"
 import { dailyTimes } from "../../src/data/time.js"
 
@@ -136,5 +136,22 @@ describe("holidays", () => {
     target[row("2001-09-03")] = 0 // Labor Day 2001: outside the train rows
     const ranked = largestHolidays(times, target, 500, dates, 3)
     expect(ranked).toEqual(["Independence Day", "Christmas Day", "Thanksgiving Day"])
+  })
+
+  it("pools holiday effects over series, each in units of its own scale", () => {
+    const dates = us(["public"])
+    const times = dailyTimes("2000-01-01", 400)
+    const row = (day: string) => (Date.parse(`${day}T00:00:00Z`) - times[0]!) / 86_400_000
+    const small = new Float64Array(times.length).fill(100)
+    small[row("2000-12-25")] = 60 // Christmas: -40 in a series of scale 1
+    const large = new Float64Array(times.length).fill(100_000)
+    large[row("2000-07-04")] = 70_000 // Independence Day: -30,000 in a series of scale 1,000
+    const series = [
+      { times, target: small, trainRows: 400, scale: 1 },
+      { times, target: large, trainRows: 400, scale: 1000 }
+    ]
+    // scaled: Christmas (40 + 0) / 2 = 20 beats Independence Day (0 + 30) / 2 = 15; raw it would lose
+    expect(largestPanelHolidays(series, dates, 2)).toEqual(["Christmas Day", "Independence Day"])
+    expect(largestPanelHolidays(series.map((s) => ({ ...s, scale: 1 })), dates, 2)).toEqual(["Independence Day", "Christmas Day"])
   })
 })

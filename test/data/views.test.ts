@@ -64,3 +64,43 @@ describe("window views", () => {
     expect(bytes).toBe(split.n * 12)
   })
 })
+
+describe("window views with static inputs", () => {
+  const lookback = 3
+  const width = 3
+  // per series: a one-hot of 2 and a static value -s (series 2 has neither one-hot set)
+  const table = Float32Array.from([1, 0, -0, 0, 1, -1, 0, 0, -2])
+  const withStatics: WindowInputs = { ...inputs, statics: { table, width } }
+  const windows: Array<[number, number]> = [[0, 3], [1, 5], [2, 11], [0, 8], [2, 3]]
+  const split = makeSplit(
+    withStatics,
+    lookback,
+    new Float32Array(windows.length),
+    Int32Array.from(windows, ([, start]) => start),
+    Int32Array.from(windows, ([series]) => series)
+  )
+  /** The naive copy: each input row, then its series' statics, cell by cell. */
+  const naive = (picked: ReadonlyArray<[number, number]>): Float32Array =>
+    Float32Array.from(
+      picked.flatMap(([series, start]) =>
+        Array.from({ length: lookback }, (_, r) => [
+          ...Array.from({ length: features }, (_, f) => series * 1000 + (start - lookback + r) * 10 + f),
+          ...Array.from(table.subarray(series * width, (series + 1) * width))
+        ]).flat()
+      )
+    )
+
+  it("gathers the rows with their series' statics appended, as a naive materialisation does", () => {
+    expect(windowsX(split, lookback, features + width, 0, split.n)).toEqual(naive(windows))
+    const out = new Float32Array(4 * lookback * (features + width)).fill(-7)
+    split.gather([4, 1, 0], 1, 2, out)
+    expect(out.subarray(0, 2 * lookback * (features + width))).toEqual(naive([windows[1]!, windows[0]!]))
+    expect(out[2 * lookback * (features + width)]).toBe(-7)
+  })
+
+  it("stores the statics once per series: the split adds only y, start and series", () => {
+    const bytes = Object.values(split).reduce((sum, value) => sum + (ArrayBuffer.isView(value) ? value.byteLength : 0), 0)
+    expect(bytes).toBe(split.n * 12)
+    expect(withStatics.rows.length).toBe(27 * features)
+  })
+})

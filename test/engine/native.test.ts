@@ -37,12 +37,14 @@ describe("native engine availability", () => {
 
 describe.skipIf(nativeMissing !== null)("native engine", () => {
   const dropoutSpec: ModelSpec = { features: 4, lookback: 9, units: [16, 24], dropout: 0.25, outputs: 2 }
+  const wideSpec: ModelSpec = { features: 1203, lookback: 20, units: [16], dropout: 0, outputs: 1 }
 
   for (const isa of nativeIsas) {
     for (const threads of [1, 2]) {
       it.scoped(`native-${isa}, ${threads} thread(s): loss and gradients match the float64 reference`, () =>
         Effect.gen(function* () {
-          for (const spec of [smallSpec, dropoutSpec, { ...smallSpec, units: [40], lookback: 3 }]) {
+          // wideSpec: inputs + units past 1016 over a full 128-row block of the A^T B kernel (many one-hot series)
+          for (const spec of [smallSpec, dropoutSpec, { ...smallSpec, units: [40], lookback: 3 }, wideSpec]) {
             const batch = randomBatch(spec, 7, 21)
             const want = yield* Effect.promise(() => makeReferenceEngine(spec, adam, 3, f64).gradients(batch))
             const engine = yield* makeEngine({ kind: "native", isa, spec, optimizer: adam, seed: 3, threads })
