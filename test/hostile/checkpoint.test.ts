@@ -14,6 +14,7 @@ const lateCsv = (): string =>
   })].join("\n") + "\n"
 
 let config = ""
+let out = ""
 let runDir = ""
 let checkpoint = ""
 
@@ -23,7 +24,7 @@ beforeAll(() => {
     "config.yaml": tinyConfig("{ source: { kind: csv, path: late.csv, time_column: t, target_column: y }, lookback: 4 }")
   })
   config = join(dir, "config.yaml")
-  const out = join(dir, "runs")
+  out = join(dir, "runs")
   const run = pipeline(["run", config, "--output-dir", out, "--no-progress"], { timeoutMs: 120_000 })
   expect(run.code, run.stderr).toBe(0)
   runDir = join(out, "hostile", readdirSync(join(out, "hostile"))[0]!)
@@ -53,7 +54,7 @@ describe("hostile checkpoints, predictions and run listings", () => {
       weights.writeFloatLE(Number.NaN, 0)
       writeFileSync(join(dir, "weights.bin"), weights)
     })
-    const refusedNan = pipeline(["run", config, "--resume", nan, "--no-progress"])
+    const refusedNan = pipeline(["run", config, "--resume", nan, "--output-dir", out, "--no-progress"])
     expectBadInput(refusedNan, null, nan, "NaN")
     expect(refusedNan.stderr.match(/Resume from another checkpoint/g)).toHaveLength(1)
 
@@ -62,7 +63,7 @@ describe("hostile checkpoints, predictions and run listings", () => {
       state.meta.train_state.epoch = -3
       writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2) + "\n")
     })
-    expectBadInput(pipeline(["run", config, "--resume", negative, "--no-progress"]), null, "train_state.epoch")
+    expectBadInput(pipeline(["run", config, "--resume", negative, "--output-dir", out, "--no-progress"]), null, "train_state.epoch")
   })
 
   it("runs compare on something that is not a run is bad input with a fix", () => {
