@@ -2,7 +2,7 @@ import { Path } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
 import type { Dataset } from "../data/Dataset.js"
-import { predictWith } from "../engine/predict.js"
+import { predictorFor } from "../engine/predict.js"
 import { EvalReport, evaluate } from "../evaluate/evaluate.js"
 import { Progress } from "../progress/Progress.js"
 import { checkpointWeights, openCheckpoints } from "../resume/ActiveRun.js"
@@ -33,7 +33,12 @@ export const validateCheckpoint = Effect.fn("Pipeline.validate")(function*(confi
   const location = yield* resumeRunDir(c, ref)
   const dir = yield* RunDirectory.make(location)
   const loaded = yield* checkpointWeights(yield* openCheckpoints(c, dir), ref)
-  const evaluation = yield* evaluate({ config: c, dataset, predict: predictWith({ spec: modelSpec(c, dataset), weights: loaded.weights }) })
+  const evaluation = yield* Effect.scoped(
+    Effect.flatMap(
+      predictorFor({ spec: modelSpec(c, dataset), weights: loaded.weights }),
+      (predict) => evaluate({ config: c, dataset, predict })
+    )
+  )
   const file = `${RunFiles.validation}/${path.basename(loaded.path)}.json`
   yield* dir.write(file, JSON.stringify(Schema.encodeSync(EvalReport)(evaluation.report), null, 2) + "\n")
   yield* progress.note(`validated ${loaded.path}`)

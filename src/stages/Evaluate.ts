@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import { predictWith } from "../engine/predict.js"
+import { predictorFor } from "../engine/predict.js"
 import { EvalReport, evaluate, type Evaluation, PredictionRow, type SplitReport } from "../evaluate/evaluate.js"
 import { Tracker } from "../tracking/Tracker.js"
 import { PrepareData } from "./PrepareData.js"
@@ -49,7 +49,8 @@ export const Evaluate: Stage<Evaluation, { readonly data: typeof PrepareData; re
   needs: { data: PrepareData, model: Train },
   inRun: false,
   reads: ({ loaded: { config } }) => Effect.succeed({ eval: config.eval }),
-  run: ({ data, model }, { loaded }) => evaluate({ config: loaded.config, dataset: data, predict: predictWith(model) }),
+  run: ({ data, model }, { loaded }) =>
+    Effect.scoped(Effect.flatMap(predictorFor(model), (predict) => evaluate({ config: loaded.config, dataset: data, predict }))),
   publish: (evaluation, _cached, { model }, { loaded: { config } }) =>
     Effect.flatMap(Tracker, (tracker) => {
       // one final call: the kept model's losses beside its scores
