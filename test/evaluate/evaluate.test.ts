@@ -1,11 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { TrainConfig } from "../../src/config/TrainConfig.js"
-import { CalendarConfig } from "../../src/data/DataConfig.js"
 import type { Dataset, Split } from "../../src/data/Dataset.js"
-import { makeLayout } from "../../src/data/layout.js"
 import { makeSplit, type WindowInputs } from "../../src/data/views.js"
 import { evaluate, splitForecasts } from "../../src/evaluate/evaluate.js"
+import { valueManifest } from "./panelFixture.js"
 
 /** target[t] = 100 + t, so every index read shows in the value; the target is scaled as (v − 50) / 2. */
 const rows = 20
@@ -13,17 +12,8 @@ const target = Float64Array.from({ length: rows }, (_, t) => 100 + t)
 
 const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Dataset => ({
   manifest: {
+    ...valueManifest(horizon),
     source: "test",
-    features: ["value"],
-    target: "value",
-    layout: makeLayout(["value"], [], horizon),
-    featureColumns: [],
-    futureColumns: [],
-    calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
-    holidays: [],
-    lookback: 1,
-    horizon,
-    stride: 1,
     scaler: { kind: "standard", center: [50], scale: [2] },
     counts: { train: 0, val: splits.val.n, test: splits.test.n },
     rows: { train: 0, val: 0, test: rows },
@@ -34,9 +24,7 @@ const datasetWith = (horizon: number, splits: { val: Split; test: Split }): Data
       first: "t0",
       last: `t${rows - 1}`
     }],
-    statics: [],
     seriesFormat: "single",
-    fingerprint: "",
     timeKind: "none"
   },
   series: { ids: ["value"], offsets: inputs.offsets, time: Array.from({ length: rows }, (_, t) => `t${t}`), target },

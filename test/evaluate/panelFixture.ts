@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { CalendarConfig } from "../../src/data/DataConfig.js"
-import type { Dataset } from "../../src/data/Dataset.js"
+import type { Dataset, DatasetManifest } from "../../src/data/Dataset.js"
 import { makeLayout } from "../../src/data/layout.js"
 import { makeSplit, type WindowInputs } from "../../src/data/views.js"
 import { TrainConfig } from "../../src/config/TrainConfig.js"
@@ -23,6 +23,22 @@ const forecastOf = new Map([[6, 19], [7, 17], [8, 18], [9, 19], [10 + 5, 140], [
 /** One input feature holding the concatenated row of the step after it, so a window's input names its target row. */
 const inputs: WindowInputs = { rows: Float32Array.from({ length: target.length }, (_, r) => r + 1), features: 1, offsets }
 
+/** The manifest fields every hand-built one-feature ("value"), lookback-1, no-calendar dataset shares. */
+export const valueManifest = (horizon: number) => ({
+  features: ["value"],
+  target: "value",
+  layout: makeLayout(["value"], [], horizon),
+  featureColumns: [],
+  futureColumns: [],
+  calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
+  holidays: [],
+  lookback: 1,
+  horizon,
+  stride: 1,
+  statics: [],
+  fingerprint: ""
+}) satisfies Partial<DatasetManifest>
+
 /** A panel dataset of series a and b with the given (series, start) windows per split. */
 export const panel = (horizon: number, windows: { val: Array<[number, number]>; test: Array<[number, number]> }): Dataset => {
   const split = (list: Array<[number, number]>) =>
@@ -30,17 +46,8 @@ export const panel = (horizon: number, windows: { val: Array<[number, number]>; 
   const counts = (s: number) => ({ train: 0, val: windows.val.filter(([w]) => w === s).length, test: windows.test.filter(([w]) => w === s).length })
   return {
     manifest: {
+      ...valueManifest(horizon),
       source: "test panel",
-      features: ["value"],
-      target: "value",
-      layout: makeLayout(["value"], [], horizon),
-      featureColumns: [],
-      futureColumns: [],
-      calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
-      holidays: [],
-      lookback: 1,
-      horizon,
-      stride: 1,
       scaler: { kind: "standard", center: [50], scale: [10] },
       counts: { train: 0, val: windows.val.length, test: windows.test.length },
       rows: { train: 11, val: 0, test: 7 },
@@ -48,10 +55,8 @@ export const panel = (horizon: number, windows: { val: Array<[number, number]>; 
         { id: "a", rows: { train: 6, val: 0, test: 4 }, counts: counts(0), first: "a0", last: "a9", scaler: scalers[0]! },
         { id: "b", rows: { train: 5, val: 0, test: 3 }, counts: counts(1), first: "b0", last: "b7", scaler: scalers[1]! }
       ],
-      statics: [],
       seriesFormat: "long",
       seriesColumn: "id",
-      fingerprint: "",
       timeKind: "none"
     },
     series: {
@@ -96,17 +101,8 @@ export const manySeries = (n: number, rows: number, testRows: number, horizon: n
   const ids = Array.from({ length: n }, (_, s) => `store-${String(s).padStart(4, "0")}`)
   const dataset: Dataset = {
     manifest: {
+      ...valueManifest(horizon),
       source: "synthetic panel",
-      features: ["value"],
-      target: "value",
-      layout: makeLayout(["value"], [], horizon),
-      featureColumns: [],
-      futureColumns: [],
-      calendar: Schema.decodeUnknownSync(CalendarConfig)({ day_of_week: false, day_of_year: false }),
-      holidays: [],
-      lookback: 1,
-      horizon,
-      stride: 1,
       scaler: { kind: "standard", center: [0], scale: [1] },
       counts: { train: 0, val: 0, test: windows.length },
       rows: { train: n * (rows - testRows), val: 0, test: n * testRows },
@@ -117,10 +113,8 @@ export const manySeries = (n: number, rows: number, testRows: number, horizon: n
         first: "0",
         last: String(rows - 1)
       })),
-      statics: [],
       seriesFormat: "long",
       seriesColumn: "store",
-      fingerprint: "",
       timeKind: "number"
     },
     series: { ids, offsets, time: Array.from({ length: total }, (_, k) => String(k % rows)), target },
