@@ -136,6 +136,29 @@ const seriesColumnOf = (manifest: DatasetManifest, file: string, field: string):
 const FUTURE_FIELD = "--future"
 
 /**
+ * How a `--future` file is read: its time column, then the model's future columns, the first as
+ * the "target" and the rest as features (`onlyFuture` moves them all to `future`).
+ */
+const futureCsvSpec = (
+  file: string,
+  delimiter: string,
+  timeColumn: string,
+  first: string,
+  rest: ReadonlyArray<string>
+) => ({
+  file,
+  field: FUTURE_FIELD,
+  description: `CSV ${file}`,
+  delimiter,
+  time: { kind: "column" as const, ref: { column: timeColumn, field: FUTURE_FIELD } },
+  target: { column: first, field: FUTURE_FIELD },
+  features: rest.map((column) => ({ column, field: FUTURE_FIELD }))
+})
+
+/** A `--future` file's series with every column it read as a known-future column. */
+const onlyFuture = (series: Series): Series => ({ ...series, features: [], future: [series.target, ...series.features] })
+
+/**
  * Reads `pipeline predict --future` for any model and gives each series' future columns: a long
  * panel's file has the id column too (one row per series and forecast time); otherwise one file
  * holds the values every series shares.
@@ -154,20 +177,11 @@ export const readFuturePanel: (
   }
   const column = yield* seriesColumnOf(manifest, file, FUTURE_FIELD)
   const panel = yield* readLongCsv({
-    file,
-    field: FUTURE_FIELD,
-    description: `CSV ${file}`,
-    delimiter,
-    time: { kind: "column", ref: { column: manifest.timeColumn, field: FUTURE_FIELD } },
-    target: { column: first, field: FUTURE_FIELD },
-    features: rest.map((name) => ({ column: name, field: FUTURE_FIELD })),
+    ...futureCsvSpec(file, delimiter, manifest.timeColumn, first, rest),
     series: { column, field: FUTURE_FIELD },
     statics: []
   })
-  const byId = new Map(panel.ids.map((id, s) => {
-    const series = panel.series[s]!
-    return [id, { ...series, features: [], future: [series.target, ...series.features] }]
-  }))
+  const byId = new Map(panel.ids.map((id, s) => [id, onlyFuture(panel.series[s]!)]))
   return (id: string): Series | undefined => byId.get(id)
 })
 
@@ -193,16 +207,7 @@ export const readFutureCsv: (
       fix: `Leave out ${FUTURE_FIELD}.`
     })
   }
-  const series = yield* readCsvSeries({
-    file,
-    field: FUTURE_FIELD,
-    description: `CSV ${file}`,
-    delimiter,
-    time: { kind: "column", ref: { column: manifest.timeColumn, field: FUTURE_FIELD } },
-    target: { column: first, field: FUTURE_FIELD },
-    features: rest.map((column) => ({ column, field: FUTURE_FIELD }))
-  })
-  return { ...series, features: [], future: [series.target, ...series.features] }
+  return onlyFuture(yield* readCsvSeries(futureCsvSpec(file, delimiter, manifest.timeColumn, first, rest)))
 })
 
 /**
