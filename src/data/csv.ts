@@ -47,6 +47,17 @@ export interface CsvSpec {
   readonly features: ReadonlyArray<ColumnRef>
 }
 
+/** The table columns a spec's time needs: one time column, the year/month/day columns, or none. */
+export const timeRequests = (spec: Pick<CsvSpec, "time">): ReadonlyArray<ColumnRequest> =>
+  spec.time.kind === "column"
+    ? [{ ...spec.time.ref, kind: "time" }]
+    : spec.time.kind === "ymd"
+    ? [spec.time.year, spec.time.month, spec.time.day].map((ref) => ({ ...ref, kind: "numeric" }))
+    : []
+
+/** Numeric table columns for these refs. */
+export const numericRequests = (refs: ReadonlyArray<ColumnRef>): Array<ColumnRequest> => refs.map((ref) => ({ ...ref, kind: "numeric" }))
+
 /**
  * Reads a numeric series from a CSV file with a header row, streamed into typed arrays; every
  * failure names file, column and row.
@@ -58,11 +69,6 @@ export const readCsvSeries: (
   DataFileMissing | DataFileInvalid | DataColumnMissing | DataValueInvalid | DataTimeInvalid | DataConfigInvalid,
   FileSystem.FileSystem | Path.Path
 > = Effect.fn("data.readCsvSeries")(function*(spec: CsvSpec) {
-  const timeRequests: ReadonlyArray<ColumnRequest> = spec.time.kind === "column"
-    ? [{ ...spec.time.ref, kind: "time" }]
-    : spec.time.kind === "ymd"
-    ? [spec.time.year, spec.time.month, spec.time.day].map((ref) => ({ ...ref, kind: "numeric" }))
-    : []
   // the target and features first: a wrong column name there is the likelier mistake
   const table = yield* readCsvTable({
     file: spec.file,
@@ -70,9 +76,8 @@ export const readCsvSeries: (
     delimiter: spec.delimiter,
     delimiterField: spec.delimiterField,
     columns: [
-      { ...spec.target, kind: "numeric" },
-      ...spec.features.map((ref): ColumnRequest => ({ ...ref, kind: "numeric" })),
-      ...timeRequests
+      ...numericRequests([spec.target, ...spec.features]),
+      ...timeRequests(spec)
     ]
   })
   const target = yield* numericColumn(spec, table, spec.target)

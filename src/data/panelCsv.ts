@@ -1,6 +1,15 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
-import { checkIncreasing, type ColumnRef, type CsvSpec, numericColumn, readTimes, type Times } from "./csv.js"
+import {
+  checkIncreasing,
+  type ColumnRef,
+  type CsvSpec,
+  numericColumn,
+  numericRequests,
+  readTimes,
+  timeRequests,
+  type Times
+} from "./csv.js"
 import { DataConfigInvalid, DataValueInvalid } from "./errors.js"
 import type { Column, Panel, Series } from "./Series.js"
 import type { ColumnRequest, Table } from "./table/Table.js"
@@ -24,15 +33,6 @@ export const WIDE_TARGET = "value"
 
 /** Everything reading a panel CSV can fail with. */
 export type PanelCsvError = CsvTableError | DataConfigInvalid
-
-const timeRequests = (spec: Pick<CsvSpec, "time">): ReadonlyArray<ColumnRequest> =>
-  spec.time.kind === "column"
-    ? [{ ...spec.time.ref, kind: "time" }]
-    : spec.time.kind === "ymd"
-    ? [spec.time.year, spec.time.month, spec.time.day].map((ref) => ({ ...ref, kind: "numeric" }))
-    : []
-
-const numericRequests = (refs: ReadonlyArray<ColumnRef>): Array<ColumnRequest> => refs.map((ref) => ({ ...ref, kind: "numeric" }))
 
 /** `values` at the given rows, in that order. */
 const pick = (values: Float64Array, rows: Int32Array): Float64Array => {
