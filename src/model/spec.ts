@@ -1,3 +1,5 @@
+import { Schema } from "effect"
+
 /** The forecaster as a model: its shape, its named tensors and their Keras layout. Engines build on this. */
 
 /** Shape of the forecaster: stacked LSTM over `lookback` steps, last hidden state -> Dense(outputs). */
@@ -13,6 +15,15 @@ export interface ModelSpec {
   /** Dense head width: the forecast horizon. */
   readonly outputs: number
 }
+
+/** ModelSpec as a Schema, for the files that store one (a cached Train output, a tracking spool). */
+export const ModelSpecSchema = Schema.Struct({
+  features: Schema.Number,
+  lookback: Schema.Number,
+  units: Schema.Array(Schema.Number),
+  dropout: Schema.Number,
+  outputs: Schema.Number
+})
 
 /** One tensor in Keras/tfjs layout, e.g. `lstm_1/kernel` [features, 4*units] with gates i, f, c, o. */
 export interface NamedTensor {

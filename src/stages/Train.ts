@@ -8,7 +8,7 @@ import { runsOnGpu } from "../device/select.js"
 import { EngineError, makeEngine } from "../engine/Engine.js"
 import { nativeSupport } from "../engine/nativeAddon.js"
 import type { OptimizerSpec } from "../engine/types.js"
-import type { ModelSpec, NamedTensor } from "../model/spec.js"
+import { type ModelSpec, ModelSpecSchema, type NamedTensor } from "../model/spec.js"
 import { sha256Hex } from "../fs/hash.js"
 import { Progress } from "../progress/Progress.js"
 import { type CheckpointKind, trainLoop } from "../train/loop.js"
@@ -180,13 +180,7 @@ const trainModel = Effect.fn("Train.run")(function*(config: TrainConfig, dataset
 const deviceRequest = (config: TrainConfig) => ({ device: config.runtime.device, gpu: config.runtime.gpu, cpu: config.runtime.device === "cpu" })
 
 const TrainedMeta = Schema.Struct({
-  spec: Schema.Struct({
-    features: Schema.Number,
-    lookback: Schema.Number,
-    units: Schema.Array(Schema.Number),
-    dropout: Schema.Number,
-    outputs: Schema.Number
-  }),
+  spec: ModelSpecSchema,
   index: Schema.Array(Schema.Struct({ name: Schema.String, shape: Schema.Array(Schema.Number), offset: Schema.Number })),
   state: TrainState,
   engine: Schema.String,

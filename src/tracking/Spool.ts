@@ -1,5 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Schema } from "effect"
+import { ModelSpecSchema } from "../model/spec.js"
 import { type Call, pointsOf, toTrackerError, type TrackerError } from "./Sink.js"
 import type { RunStatus } from "./Tracker.js"
 
@@ -31,13 +32,7 @@ const SpooledCall = Schema.Union(
   }),
   Schema.TaggedStruct("tags", { tags: Schema.Record({ key: Schema.String, value: Schema.String }), time: Schema.Number }),
   Schema.TaggedStruct("graph", {
-    spec: Schema.Struct({
-      features: Schema.Number,
-      lookback: Schema.Number,
-      units: Schema.Array(Schema.Number),
-      dropout: Schema.Number,
-      outputs: Schema.Number
-    }),
+    spec: ModelSpecSchema,
     time: Schema.Number
   }),
   Schema.TaggedStruct("metrics", {
