@@ -1,20 +1,13 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import type { Override } from "../../src/config/loadConfig.js"
-import { runPipeline } from "../../src/pipeline/Pipeline.js"
-import { layerSilent } from "../../src/progress/Progress.js"
 import { keptModelMetrics } from "../../src/stages/Train.js"
-import { layerFromNames, TrackerLayer } from "../../src/tracking/layerFromNames.js"
-import { makeMemory } from "../../src/tracking/Memory.js"
 import { globalStepper } from "../../src/tracking/Mlflow.js"
 import { initialTrainState } from "../../src/train/TrainState.js"
-import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { fixture, outputDir, runInProcess, set, tempDir } from "../pipeline/helpers.js"
 import { fakeMlflow } from "./mlflowServer.js"
-
-const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
 
 const record = (epoch: number, train: number, val: number) => ({ epoch, train_loss: train, val_loss: val, lr: 0.01, seconds: 1, samples_per_s: 10 })
 
@@ -53,20 +46,14 @@ describe("the reported val loss is the kept model's", () => {
   it.scopedLive("early stopping restores the best epoch: MLflow's latest val/loss, the final record and summary.json agree on it", () =>
     Effect.gen(function*() {
       const server = yield* fakeMlflow()
-      const memory = makeMemory()
       const out = tempDir()
-      const outcome = yield* runPipeline({
-        configFile: fixture("tiny.yaml"),
+      const { memory, program } = runInProcess(
+        fixture("tiny.yaml"),
         // a learning rate this high makes the val loss bounce: the last epoch is not the best
-        overrides: [outputDir(out), set("train.learning_rate", "0.3"), set("train.epochs", "6"), set("tracking.trackers", "[mlflow]")],
-        force: false,
-        forceStages: [],
-        dryRun: false,
-        only: null
-      }).pipe(
-        Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
-        Effect.provideService(TrackerLayer, (names, info, own) => layerFromNames([...names, "memory"], info, { ...own, memory, mlflow: { uri: server.url } }))
+        [outputDir(out), set("train.learning_rate", "0.3"), set("train.epochs", "6"), set("tracking.trackers", "[mlflow]")],
+        { tracking: { mlflow: { uri: server.url } } }
       )
+      const outcome = yield* program
       const runDir = outcome.location!.runDir
       const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"))
       const epochs = memory.metrics("epoch")

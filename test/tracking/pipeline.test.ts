@@ -9,14 +9,12 @@ import { layerSilent } from "../../src/progress/Progress.js"
 import { readRun } from "../../src/runs/index.js"
 import { runPipeline } from "../../src/pipeline/Pipeline.js"
 import { layerFromNames, TrackerLayer, type TrackingOptions } from "../../src/tracking/layerFromNames.js"
-import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { fixture, outputDir, set, tempDir } from "../pipeline/helpers.js"
 import { EventSchema } from "../../src/tracking/proto/gen/tensorboard/event_pb.js"
 import { GraphDefSchema } from "../../src/tracking/proto/gen/tensorboard/graph_pb.js"
 import { readRecords } from "../../src/tracking/tfrecord.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { readWithTensorBoard, tensorBoardPython } from "./tbReader.js"
-
-const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
 
 /** The tiny pipeline in-process, with the config's trackers and these backend options. */
 const run = (overrides: ReadonlyArray<Override>, options: TrackingOptions = {}) =>

@@ -1,45 +1,30 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect } from "effect"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { Override } from "../../src/config/loadConfig.js"
-import { runPipeline } from "../../src/pipeline/Pipeline.js"
-import { layerSilent } from "../../src/progress/Progress.js"
 import { trainCachedTag } from "../../src/stages/Train.js"
 import { layerWandb, Tracker } from "../../src/tracking/index.js"
-import { layerFromNames, TrackerLayer } from "../../src/tracking/layerFromNames.js"
-import { makeMemory } from "../../src/tracking/Memory.js"
-import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { layerFromNames } from "../../src/tracking/layerFromNames.js"
+import { fixture, outputDir, runInProcess, set, tempDir } from "../pipeline/helpers.js"
 import { bodyOf } from "./loopback.js"
 import { fakeWandb } from "./wandbServer.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { runInfo } from "./runInfo.js"
-
-const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
 
 describe("tag: the Train stage was served from the cache", () => {
   it.scopedLive("a run whose Train stage came from the cache says so in MLflow (and one that trained says it did not)", () =>
     Effect.gen(function*() {
       const server = yield* fakeMlflow()
       const out = tempDir()
-      const memory = makeMemory()
       const run = (name: string) =>
-        runPipeline({
-          configFile: fixture("tiny.yaml"),
-          overrides: [outputDir(out), set("run_name", name), set("tracking.trackers", "[mlflow]")],
-          force: false,
-          forceStages: [],
-          dryRun: false,
-          only: null
-        }).pipe(
-          Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)),
-          Effect.provideService(TrackerLayer, (names, info, own) =>
-            layerFromNames(name === "second" ? [...names, "memory"] : names, info, { ...own, memory, mlflow: { uri: server.url } }))
-        )
-      const first = yield* run("first")
-      yield* run("second")
+        runInProcess(fixture("tiny.yaml"), [outputDir(out), set("run_name", name), set("tracking.trackers", "[mlflow]")], {
+          tracking: { mlflow: { uri: server.url } }
+        })
+      const first = yield* run("first").program
+      const { memory, program: second } = run("second")
+      yield* second
       const [trained, cached] = [...server.runs.values()]
       expect(trained!.tags.get(trainCachedTag)).toBe("false")
       expect(cached!.tags.get(trainCachedTag)).toBe("true")

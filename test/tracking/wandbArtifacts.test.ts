@@ -1,19 +1,14 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect } from "effect"
 import { createHash } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import type { Override } from "../../src/config/loadConfig.js"
-import { runPipeline } from "../../src/pipeline/Pipeline.js"
-import { layerSilent } from "../../src/progress/Progress.js"
 import { syncRun } from "../../src/tracking/sync.js"
 import { uploadWandbArtifact } from "../../src/tracking/wandbArtifacts.js"
-import { fixture, outputDir, tempDir } from "../pipeline/helpers.js"
+import { fixture, outputDir, runInProcess, set, tempDir } from "../pipeline/helpers.js"
 import { fakeMlflow } from "./mlflowServer.js"
 import { fakeWandb } from "./wandbServer.js"
-
-const set = (path: string, raw: string): Override => ({ path, raw, source: "--set" })
 
 const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("base64")
 
@@ -31,14 +26,9 @@ describe("W&B artifacts", () => {
     Effect.gen(function*() {
       const server = yield* fakeWandb()
       const out = tempDir()
-      const outcome = yield* runPipeline({
-        configFile: fixture("tiny.yaml"),
-        overrides: [outputDir(out), set("tracking.trackers", "[wandb]")],
-        force: false,
-        forceStages: [],
-        dryRun: false,
-        only: null
-      }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)), withWandb(server.url))
+      const outcome = yield* runInProcess(fixture("tiny.yaml"), [outputDir(out), set("tracking.trackers", "[wandb]")]).program.pipe(
+        withWandb(server.url)
+      )
       const runDir = outcome.location!.runDir
       const runId = JSON.parse(readFileSync(join(runDir, "tracking", "wandb.json"), "utf8")).run_id as string
 
@@ -114,14 +104,9 @@ describe("W&B artifacts", () => {
       const wandb = yield* fakeWandb()
       const mlflow = yield* fakeMlflow()
       const out = tempDir()
-      const outcome = yield* runPipeline({
-        configFile: fixture("tiny.yaml"),
-        overrides: [outputDir(out), set("tracking.trackers", "[mlflow, wandb]")],
-        force: false,
-        forceStages: [],
-        dryRun: false,
-        only: null
-      }).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, layerSilent)), withWandb(wandb.url, mlflow.url))
+      const outcome = yield* runInProcess(fixture("tiny.yaml"), [outputDir(out), set("tracking.trackers", "[mlflow, wandb]")]).program.pipe(
+        withWandb(wandb.url, mlflow.url)
+      )
       const runDir = outcome.location!.runDir
       // as if the uploads at the end of the run had not reached the servers
       mlflow.onlyRun().artifacts.clear()
