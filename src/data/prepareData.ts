@@ -326,8 +326,10 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
   const layout = makeLayout(past[0]!.map((c) => c.name), [...calendar, ...future[0]!].map((c) => c.name), horizon)
   const layoutNames = layoutFeatureNames(layout)
   const statics = staticInputs(cfg, panel, kept)
-  const scalerOf = (s: number) =>
-    layoutScalers(layout, perSeries ? ownPast[s]! : globalPast, perSeries ? ownKnown[s]! : globalKnown)
+  // the scalers series s is scaled with: its own (scope series) or the pooled fit
+  const pastOf = (s: number) => (perSeries ? ownPast[s]! : globalPast)
+  const knownOf = (s: number) => (perSeries ? ownKnown[s]! : globalKnown)
+  const scalerOf = (s: number) => layoutScalers(layout, pastOf(s), knownOf(s))
 
   const offsets = new Int32Array(kept.length + 1)
   kept.forEach((c, s) => (offsets[s + 1] = offsets[s]! + c.series.target.values.length))
@@ -336,9 +338,8 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
   const matrix = new Float32Array(total * width)
   const layoutColumns = layoutNames.map((name) => ({ name, values: new Float64Array(0), scaled: true }))
   for (const [s, c] of kept.entries()) {
-    const scalers = scalerOf(s)
-    const pastScalers = perSeries ? ownPast[s]! : globalPast
-    const knownScalers = perSeries ? ownKnown[s]! : globalKnown
+    const pastScalers = pastOf(s)
+    const knownScalers = knownOf(s)
     const rows = c.series.target.values.length
     layoutRowsInto(
       layout,
@@ -350,7 +351,7 @@ export const preparePanel: (cfg: DataConfig, panel: Panel) => Effect.Effect<Data
       matrix,
       offsets[s]!
     )
-    const unscalable = checkScaled(c.series, layoutColumns, scalers, matrix.subarray(offsets[s]! * width, offsets[s + 1]! * width))
+    const unscalable = checkScaled(c.series, layoutColumns, scalerOf(s), matrix.subarray(offsets[s]! * width, offsets[s + 1]! * width))
     if (unscalable !== undefined) return yield* unscalable
   }
   const inputs: WindowInputs = {
