@@ -309,19 +309,21 @@ export const seriesScaler = (
 ): { readonly center: ReadonlyArray<number>; readonly scale: ReadonlyArray<number> } =>
   manifest.series[s]?.scaler ?? manifest.scaler
 
+/** The target's scaler of series `s` (feature 0 of its scaler). */
+const targetScaler = (manifest: DatasetManifest, s: number): { readonly center: number; readonly scale: number } => {
+  const scaler = seriesScaler(manifest, s)
+  return { center: scaler.center[0] ?? 0, scale: scaler.scale[0] ?? 1 }
+}
+
 /** Scaled target values of series `s` (model outputs or `y`) back in original units. */
 export const unscaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>, s = 0): Float64Array => {
-  const scaler = seriesScaler(manifest, s)
-  const center = scaler.center[0] ?? 0
-  const scale = scaler.scale[0] ?? 1
+  const { center, scale } = targetScaler(manifest, s)
   return Float64Array.from({ length: values.length }, (_, i) => values[i]! * scale + center)
 }
 
 /** Original-unit target values of series `s` scaled the way the model sees them. */
 export const scaleTarget = (manifest: DatasetManifest, values: ArrayLike<number>, s = 0): Float64Array => {
-  const scaler = seriesScaler(manifest, s)
-  const center = scaler.center[0] ?? 0
-  const scale = scaler.scale[0] ?? 1
+  const { center, scale } = targetScaler(manifest, s)
   return Float64Array.from({ length: values.length }, (_, i) => (values[i]! - center) / scale)
 }
 
@@ -330,9 +332,7 @@ export const unscaleWindows = (manifest: DatasetManifest, split: Split, values: 
   const horizon = manifest.horizon
   const out = new Float64Array(split.n * horizon)
   for (let i = 0; i < split.n; i++) {
-    const scaler = seriesScaler(manifest, split.series[i]!)
-    const center = scaler.center[0] ?? 0
-    const scale = scaler.scale[0] ?? 1
+    const { center, scale } = targetScaler(manifest, split.series[i]!)
     for (let h = 0; h < horizon; h++) out[i * horizon + h] = values[i * horizon + h]! * scale + center
   }
   return out

@@ -54,7 +54,7 @@ export const makeSplit = (
   const features = inputs.features
   const statics = inputs.statics
   const staticWidth = statics?.width ?? 0
-  const rowWidth = features + staticWidth
+  const rowWidth = inputWidth(inputs)
   const width = lookback * rowWidth
   return {
     n: start.length,
