@@ -8,7 +8,7 @@ import { holidaysAround, knownColumns, pastColumns } from "./features.js"
 import { layoutFeatureNames, layoutRows } from "./layout.js"
 import { readLongCsv, readWideCsv } from "./panelCsv.js"
 import { type Column, type Panel, type Series, singlePanel } from "./Series.js"
-import { splitFutureColumns } from "./sources.js"
+import { splitFutureColumns, splitPanelFutureColumns } from "./sources.js"
 import { formatTime, nextTimes, nextTimeValues } from "./time.js"
 
 /** The model input for one forecast and the times it is for. */
@@ -99,10 +99,7 @@ export const readInputPanel: (
       : { kind: "column" as const, ref: { column: manifest.timeColumn, field: FIELD } },
     features: [...manifest.featureColumns, ...manifest.futureColumns].map((column) => ({ column, field: FIELD }))
   }
-  const future = (panel: Panel): Panel => ({
-    ...panel,
-    series: panel.series.map((series) => splitFutureColumns(series, manifest.futureColumns.length))
-  })
+  const future = (panel: Panel): Panel => splitPanelFutureColumns(panel, manifest.futureColumns.length)
   switch (manifest.seriesFormat) {
     case "single":
       return singlePanel(yield* readInputCsv(manifest, file, delimiter))

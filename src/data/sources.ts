@@ -51,6 +51,10 @@ export const splitFutureColumns = (series: Series, count: number): Series =>
     future: [...series.future, ...series.features.slice(series.features.length - count)]
   }
 
+/** `splitFutureColumns` on every series of a panel. */
+export const splitPanelFutureColumns = (panel: Panel, count: number): Panel =>
+  count === 0 ? panel : { ...panel, series: panel.series.map((series) => splitFutureColumns(series, count)) }
+
 /** The series of one shipped dataset, in original units. */
 const loadShipped = (name: DatasetName, path: Path.Path): Effect.Effect<Series, DataError, FileSystem.FileSystem | Path.Path> =>
   Effect.flatMap(shippedDatasetFile(name, path), (file) =>
@@ -97,10 +101,7 @@ const loadCsv = (
       : { kind: "column" as const, ref: { column: source.time_column, field: "data.source.time_column" } },
     features
   }
-  const future = (panel: Panel): Panel => ({
-    ...panel,
-    series: panel.series.map((series) => splitFutureColumns(series, source.future_columns.length))
-  })
+  const future = (panel: Panel): Panel => splitPanelFutureColumns(panel, source.future_columns.length)
   const target = source.target_column
   if (target === undefined) {
     return Effect.map(
@@ -135,7 +136,7 @@ const loadCsv = (
       }${source.time_column === undefined ? "" : `, time '${source.time_column}'`})`,
       target: targetRef
     }),
-    (series) => singlePanel(splitFutureColumns(series, source.future_columns.length))
+    (series) => future(singlePanel(series))
   )
 }
 
